@@ -1,0 +1,259 @@
+//! Every setting, as a command-line flag with an environment-variable fallback, so that
+//! `contract-review --help` is the complete reference. No global configuration: the parsed values
+//! are handed to whatever needs them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::store::DatabaseOptions;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "contract-review",
+    version,
+    about = "合同合法性审查 / Mandatory legality review of agency contracts"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Args)]
+pub struct GlobalArgs {
+    /// Database URL: `sqlite:PATH` (embedded, the default) or `postgres://user:pass@host/db`.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_DATABASE_URL",
+        default_value = "sqlite:data/contract-review.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Largest number of pooled database connections.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// SQLite durability: `full` survives power loss after every acknowledged write; `normal` is
+    /// faster but may lose the last commits on power loss.
+    #[arg(long, env = "CONTRACT_REVIEW_SQLITE_SYNCHRONOUS", value_enum, default_value_t = SqliteSync::Full, global = true)]
+    pub sqlite_synchronous: SqliteSync,
+
+    /// Log output: `text` for people, `json` for log collectors. Levels come from RUST_LOG.
+    #[arg(long, env = "CONTRACT_REVIEW_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+impl GlobalArgs {
+    pub fn database_options(&self) -> DatabaseOptions {
+        DatabaseOptions {
+            max_connections: self.db_max_connections,
+            sqlite_synchronous_full: self.sqlite_synchronous == SqliteSync::Full,
+            ..DatabaseOptions::default()
+        }
+    }
+}
+
+impl fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GlobalArgs")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("db_max_connections", &self.db_max_connections)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _secret)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSync {
+    Full,
+    Normal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (creates and migrates the database first).
+    Serve(ServeArgs),
+    /// Create the database if needed and apply the migrations, then exit.
+    Migrate,
+    /// Manage agencies and users from the command line.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CONTRACT_REVIEW_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Seed a demo agency tree, users and drafts (idempotent) and print their logins.
+    #[arg(long, env = "CONTRACT_REVIEW_DEMO")]
+    pub demo: bool,
+
+    #[command(flatten)]
+    pub http: HttpSettings,
+
+    #[command(flatten)]
+    pub auth: AuthSettings,
+}
+
+/// Limits the HTTP layer enforces.
+#[derive(Debug, Clone, Args)]
+pub struct HttpSettings {
+    /// Largest accepted request body, in bytes (larger ones get 413).
+    #[arg(long, env = "CONTRACT_REVIEW_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Seconds a request may take before it is abandoned (408).
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub request_timeout_secs: u64,
+
+    /// Behind a reverse proxy: the header carrying the client's address (e.g. X-Forwarded-For),
+    /// used for per-address sign-in limits. Unset: the connection's peer address.
+    #[arg(long, env = "CONTRACT_REVIEW_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+}
+
+impl HttpSettings {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 2 * 1024 * 1024,
+            request_timeout_secs: 30,
+            client_ip_header: None,
+        }
+    }
+}
+
+/// Sign-in and token policy.
+#[derive(Debug, Clone, Args)]
+pub struct AuthSettings {
+    /// Hours an API token stays valid after sign-in.
+    #[arg(long, env = "CONTRACT_REVIEW_TOKEN_TTL_HOURS", default_value_t = 12)]
+    pub token_ttl_hours: u32,
+
+    /// Failed sign-ins allowed per account within the window before further attempts get 429.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+        default_value_t = 5
+    )]
+    pub login_max_failures_per_account: u32,
+
+    /// Failed sign-ins allowed per client address within the window.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        default_value_t = 20
+    )]
+    pub login_max_failures_per_address: u32,
+
+    /// The sliding window for counting failed sign-ins, in minutes.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_LOGIN_WINDOW_MINUTES",
+        default_value_t = 15
+    )]
+    pub login_window_minutes: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            token_ttl_hours: 12,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 20,
+            login_window_minutes: 15,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an agency, optionally below a parent agency.
+    CreateAgency {
+        /// The agency's unique name, e.g. 某市财政局.
+        #[arg(long)]
+        name: String,
+        /// The parent agency's name.
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// Create a user; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The name of the user's agency.
+        #[arg(long)]
+        agency: String,
+        /// Comma-separated roles: submitter, reviewer, lead_reviewer, signatory, admin, auditor.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/cr"),
+            "postgres://app:***@db:5432/cr"
+        );
+        assert_eq!(redact_url("sqlite:data/x.db"), "sqlite:data/x.db");
+        assert_eq!(redact_url("postgres://db/cr"), "postgres://db/cr");
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

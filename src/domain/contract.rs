@@ -1,0 +1,383 @@
+//! A contract as an agency submits it: its facts and its Markdown body.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::field::{FieldErrors, bounded_text};
+use super::{Email, Money};
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_PARTY_CHARS: usize = 200;
+pub const MAX_FUNDING_CHARS: usize = 500;
+pub const MAX_SIGNATORIES: usize = 20;
+/// The body is bounded by the request size limit too; this keeps one contract within reason.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What kind of contract it is; the screen and the workflow treat kinds differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractType {
+    Procurement,
+    Construction,
+    Service,
+    Lease,
+    Guarantee,
+    Investment,
+    Other,
+}
+
+impl ContractType {
+    pub const ALL: [ContractType; 7] = [
+        ContractType::Procurement,
+        ContractType::Construction,
+        ContractType::Service,
+        ContractType::Lease,
+        ContractType::Guarantee,
+        ContractType::Investment,
+        ContractType::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractType::Procurement => "procurement",
+            ContractType::Construction => "construction",
+            ContractType::Service => "service",
+            ContractType::Lease => "lease",
+            ContractType::Guarantee => "guarantee",
+            ContractType::Investment => "investment",
+            ContractType::Other => "other",
+        }
+    }
+}
+
+impl FromStr for ContractType {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        ContractType::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
+            .ok_or_else(|| {
+                let known: Vec<_> = ContractType::ALL.iter().map(|k| k.as_str()).collect();
+                format!(
+                    "未知合同类型 {raw:?}，可选：{0} / unknown contract type {raw:?}; expected one of: {0}",
+                    known.join(", ")
+                )
+            })
+    }
+}
+
+impl fmt::Display for ContractType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a contract stands in the review workflow. Stored as TEXT with a CHECK constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractState {
+    Draft,
+    LegalReview,
+    LeadReview,
+    RevisionRequested,
+    Approved,
+    Rejected,
+    Signed,
+    Withdrawn,
+}
+
+impl ContractState {
+    pub const ALL: [ContractState; 8] = [
+        ContractState::Draft,
+        ContractState::LegalReview,
+        ContractState::LeadReview,
+        ContractState::RevisionRequested,
+        ContractState::Approved,
+        ContractState::Rejected,
+        ContractState::Signed,
+        ContractState::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractState::Draft => "draft",
+            ContractState::LegalReview => "legal_review",
+            ContractState::LeadReview => "lead_review",
+            ContractState::RevisionRequested => "revision_requested",
+            ContractState::Approved => "approved",
+            ContractState::Rejected => "rejected",
+            ContractState::Signed => "signed",
+            ContractState::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Whether the submitter may replace the body in this state.
+    pub fn body_editable(self) -> bool {
+        matches!(
+            self,
+            ContractState::Draft | ContractState::RevisionRequested
+        )
+    }
+}
+
+impl FromStr for ContractState {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        ContractState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == raw)
+            .ok_or_else(|| {
+                let known: Vec<_> = ContractState::ALL.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "未知状态 {raw:?}，可选：{0} / unknown state {raw:?}; expected one of: {0}",
+                    known.join(", ")
+                )
+            })
+    }
+}
+
+impl fmt::Display for ContractState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The raw intake fields, as a client sends them (see `POST /api/v1/contracts`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ContractDraft {
+    pub title: String,
+    pub contract_type: String,
+    pub counterparty: String,
+    pub amount_fen: i64,
+    pub funding_source: Option<String>,
+    pub agency_party: String,
+    pub signatories: Vec<String>,
+    pub body_markdown: String,
+}
+
+/// A contract's facts and body after every field was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewContract {
+    pub title: String,
+    pub contract_type: ContractType,
+    pub counterparty: String,
+    pub amount: Money,
+    pub funding_source: Option<String>,
+    pub agency_party: String,
+    pub signatories: Vec<Email>,
+    pub body: Body,
+}
+
+impl NewContract {
+    /// Checks every field and reports all problems at once.
+    ///
+    /// # Errors
+    /// Every invalid field with a bilingual message.
+    pub fn parse(draft: ContractDraft) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let title = errors.check("title", bounded_text(&draft.title, MAX_TITLE_CHARS));
+        let contract_type = errors.check("contract_type", draft.contract_type.parse());
+        let counterparty = errors.check(
+            "counterparty",
+            bounded_text(&draft.counterparty, MAX_PARTY_CHARS),
+        );
+        let amount = errors.check("amount_fen", Money::from_fen(draft.amount_fen));
+        let funding_source = match draft.funding_source.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(text) => errors
+                .check("funding_source", bounded_text(text, MAX_FUNDING_CHARS))
+                .map(Some),
+        };
+        let agency_party = errors.check(
+            "agency_party",
+            bounded_text(&draft.agency_party, MAX_PARTY_CHARS),
+        );
+        let signatories = parse_signatories(&draft.signatories, &mut errors);
+        let body = errors.check("body_markdown", Body::parse(draft.body_markdown));
+        match (
+            title,
+            contract_type,
+            counterparty,
+            amount,
+            funding_source,
+            agency_party,
+            body,
+        ) {
+            (
+                Some(title),
+                Some(contract_type),
+                Some(counterparty),
+                Some(amount),
+                Some(funding_source),
+                Some(agency_party),
+                Some(body),
+            ) if errors.is_empty() => Ok(Self {
+                title,
+                contract_type,
+                counterparty,
+                amount,
+                funding_source,
+                agency_party,
+                signatories,
+                body,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn parse_signatories(raw: &[String], errors: &mut FieldErrors) -> Vec<Email> {
+    if raw.is_empty() {
+        errors.add(
+            "signatories",
+            "至少需要一名签署人 / at least one signatory is required",
+        );
+    }
+    if raw.len() > MAX_SIGNATORIES {
+        errors.add(
+            "signatories",
+            format!("签署人不能超过 {MAX_SIGNATORIES} 名 / at most {MAX_SIGNATORIES} signatories"),
+        );
+    }
+    let mut emails: Vec<Email> = raw
+        .iter()
+        .enumerate()
+        .filter_map(|(i, address)| {
+            errors.check(&format!("signatories[{i}]"), Email::parse(address))
+        })
+        .collect();
+    emails.sort();
+    emails.dedup();
+    emails
+}
+
+/// A contract body: Markdown text with its SHA-256, the identity signing is pinned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    markdown: String,
+    sha256: String,
+}
+
+impl Body {
+    /// # Errors
+    /// A bilingual message for an empty or oversized body.
+    pub fn parse(markdown: String) -> Result<Self, String> {
+        if markdown.trim().is_empty() {
+            return Err("合同正文不能为空 / the contract body must not be empty".into());
+        }
+        if markdown.len() > MAX_BODY_BYTES {
+            return Err(format!(
+                "合同正文不能超过 {MAX_BODY_BYTES} 字节 / the contract body must be at most {MAX_BODY_BYTES} bytes"
+            ));
+        }
+        if markdown.contains('\0') {
+            return Err(
+                "合同正文不能包含空字符 / the contract body must not contain NUL characters".into(),
+            );
+        }
+        let sha256 = hex::encode(Sha256::digest(markdown.as_bytes()));
+        Ok(Self { markdown, sha256 })
+    }
+
+    pub fn markdown(&self) -> &str {
+        &self.markdown
+    }
+
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
+impl TryFrom<String> for ContractType {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        raw.parse()
+    }
+}
+
+impl TryFrom<String> for ContractState {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        raw.parse()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid_draft() -> ContractDraft {
+        ContractDraft {
+            title: "办公用品采购合同".into(),
+            contract_type: "procurement".into(),
+            counterparty: "某某文具有限公司".into(),
+            amount_fen: 1_250_000,
+            funding_source: Some("2026年度部门预算".into()),
+            agency_party: "甲方".into(),
+            signatories: vec!["Sign@Example.gov.cn".into()],
+            body_markdown: "# 采购合同\n\n第一条 ……".into(),
+        }
+    }
+
+    #[test]
+    fn parses_a_valid_draft() {
+        let contract = NewContract::parse(valid_draft()).unwrap();
+        assert_eq!(contract.contract_type, ContractType::Procurement);
+        assert_eq!(contract.signatories[0].as_str(), "sign@example.gov.cn");
+        assert_eq!(contract.body.sha256().len(), 64);
+    }
+
+    #[test]
+    fn names_every_invalid_field() {
+        let draft = ContractDraft {
+            title: " ".into(),
+            contract_type: "loan".into(),
+            amount_fen: -5,
+            signatories: vec!["ok@example.cn".into(), "not-an-address".into()],
+            body_markdown: String::new(),
+            ..valid_draft()
+        };
+        let fields: Vec<_> = NewContract::parse(draft)
+            .unwrap_err()
+            .into_vec()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "title",
+                "contract_type",
+                "amount_fen",
+                "signatories[1]",
+                "body_markdown"
+            ]
+        );
+    }
+
+    #[test]
+    fn blank_funding_source_means_none() {
+        let draft = ContractDraft {
+            funding_source: Some("  ".into()),
+            ..valid_draft()
+        };
+        assert_eq!(NewContract::parse(draft).unwrap().funding_source, None);
+    }
+
+    #[test]
+    fn states_round_trip_through_text() {
+        for state in ContractState::ALL {
+            assert_eq!(state.as_str().parse::<ContractState>(), Ok(state));
+        }
+        assert!(ContractState::Draft.body_editable());
+        assert!(!ContractState::Approved.body_editable());
+    }
+}

@@ -1,0 +1,114 @@
+//! contract-review: the mandatory legality review of agencies' contracts before signing.
+//!
+//! This file builds the [`App`] from its [`Settings`] and serves it; everything else lives in
+//! the modules: the pure core (`domain`), the I/O shell (`store`, `http`) and the use cases
+//! between them (`service`).
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod service;
+pub mod store;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use config::{AuthSettings, HttpSettings};
+use http::AppState;
+use http::metrics::Metrics;
+use service::Service;
+use store::DatabaseOptions;
+
+/// What the service needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub database: DatabaseOptions,
+    pub http: HttpSettings,
+    pub auth: AuthSettings,
+}
+
+/// The assembled application: store, services, metrics, router.
+pub struct App {
+    state: AppState,
+}
+
+impl App {
+    /// Opens (and migrates) the database and wires the services.
+    ///
+    /// # Errors
+    /// When the database cannot be opened or migrated.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = store::connect(&settings.database_url, &settings.database).await?;
+        let service = Service::new(store, settings.auth).await?;
+        let state = AppState {
+            service,
+            metrics: Arc::new(Metrics::new()),
+            http: Arc::new(settings.http),
+        };
+        Ok(Self { state })
+    }
+
+    pub fn service(&self) -> &Service {
+        &self.state.service
+    }
+
+    pub fn router(&self) -> axum::Router {
+        http::router(self.state.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests.
+    ///
+    /// # Errors
+    /// When the listener fails.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = self.router();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,358 @@
+//! Contract intake: create, list, read, revise the body, browse versions.
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::views::{ContractPage, ContractSummaryView, ContractView, VersionView};
+use super::{Service, now};
+use crate::domain::access::may_edit_contract;
+use crate::domain::contract::{Body, ContractDraft};
+use crate::domain::{ContractState, NewContract, Principal, Role};
+use crate::error::{Error, Result, stale};
+use crate::store::{BodyChange, ContractFilter, NewContractRecord, SavedResponse, StoreError};
+
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+pub const MAX_PAGE_SIZE: i64 = 200;
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// The result of a request that may be a retry under an `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub enum Outcome<T> {
+    /// Done now.
+    Fresh(T),
+    /// Done before: the saved status and JSON body, returned unchanged.
+    Replayed { status: u16, body: String },
+}
+
+/// List parameters as the client sent them.
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    pub state: Option<String>,
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+fn contract_not_found() -> Error {
+    Error::not_found("合同不存在 / contract not found")
+}
+
+fn parse_list_params(params: ListParams) -> Result<ContractFilter> {
+    let mut errors = crate::domain::FieldErrors::default();
+    let state = params
+        .state
+        .filter(|s| !s.is_empty())
+        .and_then(|s| errors.check("state", s.parse::<ContractState>()));
+    let before = params.cursor.filter(|c| !c.is_empty()).and_then(|c| {
+        errors.check(
+            "cursor",
+            Uuid::parse_str(&c).map_err(|_| "游标无效 / invalid cursor".to_owned()),
+        )
+    });
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+        errors.add(
+            "limit",
+            format!("每页条数须在 1 到 {MAX_PAGE_SIZE} 之间 / limit must be between 1 and {MAX_PAGE_SIZE}"),
+        );
+    }
+    let text = params
+        .q
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
+    if text.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        errors.add("q", "搜索词过长 / the search text is too long");
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors.into_vec()));
+    }
+    Ok(ContractFilter {
+        state,
+        text,
+        before,
+        limit,
+    })
+}
+
+/// Checks an `Idempotency-Key` header value.
+///
+/// # Errors
+/// 400 when it is empty, too long or not printable ASCII.
+pub fn parse_idempotency_key(raw: &str) -> Result<String> {
+    let valid = !raw.is_empty()
+        && raw.len() <= MAX_IDEMPOTENCY_KEY_LEN
+        && raw.bytes().all(|b| b.is_ascii_graphic());
+    if valid {
+        Ok(raw.to_owned())
+    } else {
+        Err(Error::BadRequest {
+            detail: format!(
+                "Idempotency-Key 须为 1 到 {MAX_IDEMPOTENCY_KEY_LEN} 个可见 ASCII 字符 / Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters"
+            ),
+            field: Some("Idempotency-Key".into()),
+        })
+    }
+}
+
+fn replay_or_mismatch<T>(saved: SavedResponse, request_hash: &str) -> Result<Outcome<T>> {
+    if saved.request_hash != request_hash {
+        return Err(Error::invalid(
+            "Idempotency-Key",
+            "该幂等键已用于另一个请求 / this Idempotency-Key was already used for a different request",
+        ));
+    }
+    Ok(Outcome::Replayed {
+        status: u16::try_from(saved.status).unwrap_or(200),
+        body: saved.response,
+    })
+}
+
+impl Service {
+    /// Creates a draft for the submitter's agency. With an idempotency key, a retry returns the
+    /// first response instead of creating a second contract.
+    ///
+    /// # Errors
+    /// 403 without the submitter role; 422 naming every invalid field, or a key reused for a
+    /// different request.
+    pub async fn create_contract(
+        &self,
+        principal: &Principal,
+        draft: ContractDraft,
+        idempotency_key: Option<String>,
+    ) -> Result<Outcome<ContractView>> {
+        if !principal.has(Role::Submitter) {
+            return Err(Error::forbidden(
+                "需要经办人角色 / the submitter role is required",
+            ));
+        }
+        let request_json = serde_json::to_vec(&draft).map_err(anyhow::Error::from)?;
+        let request_hash = hex::encode(Sha256::digest(&request_json));
+        if let Some(key) = &idempotency_key
+            && let Some(saved) = self.store.saved_response(principal.user_id, key).await?
+        {
+            return replay_or_mismatch(saved, &request_hash);
+        }
+
+        let contract =
+            NewContract::parse(draft).map_err(|errors| Error::Invalid(errors.into_vec()))?;
+        let record = NewContractRecord {
+            id: Uuid::now_v7(),
+            agency_id: principal.agency_id,
+            title: contract.title,
+            contract_type: contract.contract_type,
+            counterparty: contract.counterparty,
+            amount_fen: contract.amount.fen(),
+            funding_source: contract.funding_source,
+            agency_party: contract.agency_party,
+            signatories: contract
+                .signatories
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            body_markdown: contract.body.markdown().to_owned(),
+            body_sha256: contract.body.sha256().to_owned(),
+            created_by: principal.user_id,
+            created_at: now(),
+        };
+        let view = ContractView::from(record.clone().into_detail());
+        let saved = match idempotency_key {
+            Some(key) => Some(SavedResponse {
+                user_id: principal.user_id,
+                key,
+                request_hash: request_hash.clone(),
+                status: 201,
+                response: serde_json::to_string(&view).map_err(anyhow::Error::from)?,
+                created_at: record.created_at,
+            }),
+            None => None,
+        };
+        match (
+            self.store.create_contract(&record, saved.as_ref()).await,
+            saved,
+        ) {
+            (Ok(()), _) => Ok(Outcome::Fresh(view)),
+            // A concurrent retry with the same key committed first: answer as it did.
+            (Err(StoreError::Duplicate(_)), Some(saved)) => {
+                let first = self.store.saved_response(saved.user_id, &saved.key).await?;
+                let first = first
+                    .ok_or_else(|| anyhow::anyhow!("idempotency key vanished after a conflict"))?;
+                replay_or_mismatch(first, &request_hash)
+            }
+            (Err(other), _) => Err(other.into()),
+        }
+    }
+
+    /// # Errors
+    /// 422 for an unknown state, a bad cursor or limit.
+    pub async fn list_contracts(
+        &self,
+        principal: &Principal,
+        params: ListParams,
+    ) -> Result<ContractPage> {
+        let mut filter = parse_list_params(params)?;
+        let page_size = filter.limit;
+        filter.limit += 1; // one extra row tells whether there is a next page
+        let mut rows = self
+            .store
+            .list_contracts(principal.visibility(), &filter)
+            .await?;
+        let has_more = rows.len() as i64 > page_size;
+        rows.truncate(usize::try_from(page_size).unwrap_or(0));
+        let next_cursor = if has_more {
+            rows.last().map(|c| c.id.to_string())
+        } else {
+            None
+        };
+        Ok(ContractPage {
+            items: rows.into_iter().map(ContractSummaryView::from).collect(),
+            next_cursor,
+        })
+    }
+
+    /// # Errors
+    /// 404 when the contract does not exist or is outside the reader's view.
+    pub async fn get_contract(&self, principal: &Principal, id: Uuid) -> Result<ContractView> {
+        let detail = self.store.contract(id, principal.visibility()).await?;
+        detail
+            .map(ContractView::from)
+            .ok_or_else(contract_not_found)
+    }
+
+    /// Stores a new immutable body version.
+    ///
+    /// # Errors
+    /// 404 outside the reader's view; 403 for anyone but a submitter of the contract's agency;
+    /// 409 for a stale `expected_version` or a contract no longer in draft or revision;
+    /// 422 for an invalid body.
+    pub async fn replace_body(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body_markdown: String,
+        expected_version: i64,
+    ) -> Result<ContractView> {
+        let detail = self
+            .store
+            .contract(id, principal.visibility())
+            .await?
+            .ok_or_else(contract_not_found)?;
+        let contract = &detail.contract;
+        if !may_edit_contract(&principal.roles, principal.agency_id, contract.agency_id) {
+            return Err(Error::forbidden(
+                "只有本机构的经办人可以修改合同正文 / only a submitter of the contract's agency may change its body",
+            ));
+        }
+        if contract.version != expected_version {
+            return Err(stale());
+        }
+        if !contract.state.body_editable() {
+            return Err(Error::Conflict {
+                kind: "/problems/invalid-state",
+                detail: format!(
+                    "合同处于 {} 状态，只有草稿或退回修改的合同可以修改正文 / the contract is {}; only a draft or a contract returned for revision can be edited",
+                    contract.state, contract.state
+                ),
+            });
+        }
+        let body = Body::parse(body_markdown)
+            .map_err(|message| Error::invalid("body_markdown", message))?;
+        self.store
+            .replace_body(&BodyChange {
+                contract_id: id,
+                expected_version,
+                body_markdown: body.markdown().to_owned(),
+                body_sha256: body.sha256().to_owned(),
+                actor_id: principal.user_id,
+                at: now(),
+            })
+            .await?;
+        self.get_contract(principal, id).await
+    }
+
+    /// # Errors
+    /// 404 outside the reader's view.
+    pub async fn contract_versions(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<VersionView>> {
+        self.get_contract(principal, id).await?;
+        let versions = self.store.contract_versions(id).await?;
+        Ok(versions.into_iter().map(VersionView::from).collect())
+    }
+
+    /// # Errors
+    /// 404 outside the reader's view or for an unknown version number.
+    pub async fn contract_version(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        number: i64,
+    ) -> Result<VersionView> {
+        self.get_contract(principal, id).await?;
+        let (version, body) = self
+            .store
+            .contract_version(id, number)
+            .await?
+            .ok_or_else(|| Error::not_found("版本不存在 / version not found"))?;
+        Ok(VersionView {
+            body_markdown: Some(body),
+            ..VersionView::from(version)
+        })
+    }
+}
+
+impl NewContractRecord {
+    /// The contract as it will read back once stored.
+    fn into_detail(self) -> crate::store::ContractDetail {
+        crate::store::ContractDetail {
+            contract: crate::store::Contract {
+                id: self.id,
+                agency_id: self.agency_id,
+                title: self.title,
+                contract_type: self.contract_type,
+                counterparty: self.counterparty,
+                amount_fen: self.amount_fen,
+                funding_source: self.funding_source,
+                agency_party: self.agency_party,
+                state: ContractState::Draft,
+                version: 1,
+                body_version: 1,
+                body_sha256: self.body_sha256,
+                created_by: self.created_by,
+                created_at: self.created_at,
+                updated_at: self.created_at,
+            },
+            body_markdown: self.body_markdown,
+            signatories: self.signatories,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_params_name_every_bad_field() {
+        let params = ListParams {
+            state: Some("pending".into()),
+            q: None,
+            cursor: Some("not-a-uuid".into()),
+            limit: Some(0),
+        };
+        let Err(Error::Invalid(errors)) = parse_list_params(params) else {
+            panic!("expected invalid input");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["state", "cursor", "limit"]);
+    }
+
+    #[test]
+    fn idempotency_keys_are_printable_ascii() {
+        assert!(parse_idempotency_key("retry-7f3a").is_ok());
+        assert!(parse_idempotency_key("").is_err());
+        assert!(parse_idempotency_key("有空格 key").is_err());
+        assert!(parse_idempotency_key(&"k".repeat(256)).is_err());
+    }
+}

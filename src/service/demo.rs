@@ -1,0 +1,186 @@
+//! `serve --demo`: a small city government to click through at once. Idempotent: what exists
+//! already is left alone, so the demo can be seeded on every start.
+
+use super::directory::UserInput;
+use super::{Actor, Service};
+use crate::domain::contract::ContractDraft;
+use crate::domain::{Principal, Roles, Visibility};
+use crate::error::{Error, Result};
+use crate::store::ContractFilter;
+
+/// Every demo account shares this password; it is printed at start-up.
+pub const DEMO_PASSWORD: &str = "demo-pass-2026";
+
+const CITY: &str = "示范市人民政府";
+const EDUCATION: &str = "示范市教育局";
+const HOUSING: &str = "示范市住房和城乡建设局";
+
+/// A login the demo created, to print for the newcomer.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub email: &'static str,
+    pub role: &'static str,
+    pub agency: &'static str,
+}
+
+const LOGINS: [DemoLogin; 6] = [
+    DemoLogin {
+        email: "admin@demo.gov.cn",
+        role: "admin",
+        agency: CITY,
+    },
+    DemoLogin {
+        email: "reviewer@demo.gov.cn",
+        role: "reviewer",
+        agency: CITY,
+    },
+    DemoLogin {
+        email: "lead@demo.gov.cn",
+        role: "lead_reviewer",
+        agency: CITY,
+    },
+    DemoLogin {
+        email: "auditor@demo.gov.cn",
+        role: "auditor",
+        agency: CITY,
+    },
+    DemoLogin {
+        email: "clerk@edu.demo.gov.cn",
+        role: "submitter",
+        agency: EDUCATION,
+    },
+    DemoLogin {
+        email: "signer@edu.demo.gov.cn",
+        role: "signatory",
+        agency: EDUCATION,
+    },
+];
+
+struct DemoDraft {
+    title: &'static str,
+    contract_type: &'static str,
+    counterparty: &'static str,
+    amount_fen: i64,
+    funding_source: Option<&'static str>,
+    body: &'static str,
+}
+
+const DRAFTS: [DemoDraft; 3] = [
+    DemoDraft {
+        title: "2027年度办公用品采购合同",
+        contract_type: "procurement",
+        counterparty: "示范市文具用品有限公司",
+        amount_fen: 18_600_000,
+        funding_source: Some("2027年度部门预算（已批复）"),
+        body: include_str!("demo/clean-procurement.md"),
+    },
+    DemoDraft {
+        title: "第三中学教学楼维修工程施工合同",
+        contract_type: "construction",
+        counterparty: "示范建工集团有限公司",
+        amount_fen: 420_000_000,
+        funding_source: Some("待上级补助资金到位后支付"),
+        body: include_str!("demo/construction-advance.md"),
+    },
+    DemoDraft {
+        title: "校企合作共建实训基地协议",
+        contract_type: "investment",
+        counterparty: "示范职教科技有限公司",
+        amount_fen: 150_000_000,
+        funding_source: Some("2027年度部门预算"),
+        body: include_str!("demo/joint-venture-guarantee.md"),
+    },
+];
+
+impl Service {
+    /// Creates whatever part of the demo is missing and returns the logins.
+    ///
+    /// # Errors
+    /// Only on database failures.
+    pub async fn seed_demo(&self) -> Result<Vec<DemoLogin>> {
+        let city = self.ensure_agency(CITY, None).await?;
+        self.ensure_agency(EDUCATION, Some(city)).await?;
+        self.ensure_agency(HOUSING, Some(city)).await?;
+        for login in &LOGINS {
+            self.ensure_user(login).await?;
+        }
+        let clerk = self.demo_principal("clerk@edu.demo.gov.cn").await?;
+        for draft in &DRAFTS {
+            self.ensure_draft(&clerk, draft).await?;
+        }
+        Ok(LOGINS.to_vec())
+    }
+
+    async fn ensure_agency(&self, name: &str, parent: Option<uuid::Uuid>) -> Result<uuid::Uuid> {
+        match self.agency_named(name).await {
+            Ok(agency) => Ok(agency.id),
+            Err(Error::NotFound(_)) => {
+                Ok(self.create_agency(Actor::Operator, name, parent).await?.id)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn ensure_user(&self, login: &DemoLogin) -> Result<()> {
+        if self.store.credentials(login.email).await?.is_some() {
+            return Ok(());
+        }
+        let agency = self.agency_named(login.agency).await?;
+        let input = UserInput {
+            email: login.email.to_owned(),
+            name: format!("演示{} Demo {}", login.role, login.role),
+            agency_id: agency.id,
+            roles: vec![login.role.to_owned()],
+            password: DEMO_PASSWORD.to_owned(),
+        };
+        self.create_user(Actor::Operator, input).await?;
+        Ok(())
+    }
+
+    async fn demo_principal(&self, email: &str) -> Result<Principal> {
+        let credentials = self.store.credentials(email).await?;
+        let user_id = credentials
+            .map(|c| c.user_id)
+            .ok_or_else(|| Error::not_found(email))?;
+        let user = self
+            .store
+            .user(user_id)
+            .await?
+            .ok_or_else(|| Error::not_found(email))?;
+        let roles = Roles::new(user.roles).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(Principal {
+            user_id: user.id,
+            agency_id: user.agency_id,
+            email: user.email,
+            name: user.name,
+            roles,
+        })
+    }
+
+    async fn ensure_draft(&self, clerk: &Principal, draft: &DemoDraft) -> Result<()> {
+        let filter = ContractFilter {
+            text: Some(draft.title.to_owned()),
+            limit: 1,
+            ..ContractFilter::default()
+        };
+        let existing = self
+            .store
+            .list_contracts(Visibility::Agency(clerk.agency_id), &filter)
+            .await?;
+        if !existing.is_empty() {
+            return Ok(());
+        }
+        let contract = ContractDraft {
+            title: draft.title.to_owned(),
+            contract_type: draft.contract_type.to_owned(),
+            counterparty: draft.counterparty.to_owned(),
+            amount_fen: draft.amount_fen,
+            funding_source: draft.funding_source.map(str::to_owned),
+            agency_party: "甲方".to_owned(),
+            signatories: vec!["signer@edu.demo.gov.cn".to_owned()],
+            body_markdown: draft.body.to_owned(),
+        };
+        self.create_contract(clerk, contract, None).await?;
+        Ok(())
+    }
+}

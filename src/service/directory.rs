@@ -1,0 +1,233 @@
+//! Agencies and users. An admin manages the agencies and users at or below their own agency;
+//! the operator (the command line) manages everything, including root agencies.
+
+use uuid::Uuid;
+
+use super::views::{AgencyView, UserView};
+use super::{Actor, Service, password};
+use crate::domain::field::bounded_text;
+use crate::domain::{Email, FieldErrors, Principal, Role, Roles};
+use crate::error::{Error, Result};
+use crate::store::{Agency, NewUserRecord};
+
+const MAX_NAME_CHARS: usize = 100;
+
+/// A new user as an admin or the operator describes it.
+#[derive(Debug, Clone)]
+pub struct UserInput {
+    pub email: String,
+    pub name: String,
+    pub agency_id: Uuid,
+    pub roles: Vec<String>,
+    pub password: String,
+}
+
+fn require_admin(principal: &Principal) -> Result<()> {
+    if principal.has(Role::Admin) {
+        Ok(())
+    } else {
+        Err(Error::forbidden(
+            "需要管理员角色 / the admin role is required",
+        ))
+    }
+}
+
+fn require_directory_reader(principal: &Principal) -> Result<()> {
+    if principal.has(Role::Admin) || principal.has(Role::Auditor) {
+        Ok(())
+    } else {
+        Err(Error::forbidden(
+            "需要管理员或审计员角色 / the admin or auditor role is required",
+        ))
+    }
+}
+
+impl Service {
+    /// An admin may act on `agency` only if it lies at or below their own agency.
+    async fn require_within_jurisdiction(
+        &self,
+        actor: Actor<'_>,
+        agency: Uuid,
+        field: &str,
+    ) -> Result<()> {
+        match actor {
+            Actor::Operator => Ok(()),
+            Actor::User(principal) => {
+                if self
+                    .store
+                    .agency_within(agency, principal.agency_id)
+                    .await?
+                {
+                    Ok(())
+                } else {
+                    Err(Error::invalid(
+                        field,
+                        "该机构不在您的管辖范围内 / that agency is outside your jurisdiction",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// # Errors
+    /// 403 without the admin role; 422 for a bad name or a parent outside the admin's
+    /// jurisdiction (admins cannot create root agencies); 409 when the name is taken.
+    pub async fn create_agency(
+        &self,
+        actor: Actor<'_>,
+        name: &str,
+        parent_id: Option<Uuid>,
+    ) -> Result<AgencyView> {
+        if let Actor::User(principal) = actor {
+            require_admin(principal)?;
+        }
+        let name = bounded_text(name, MAX_NAME_CHARS)
+            .map_err(|message| Error::invalid("name", message))?;
+        match (parent_id, actor) {
+            (Some(parent), _) => {
+                if self.store.agency(parent).await?.is_none() {
+                    return Err(Error::invalid(
+                        "parent_id",
+                        "上级机构不存在 / no such parent agency",
+                    ));
+                }
+                self.require_within_jurisdiction(actor, parent, "parent_id")
+                    .await?;
+            }
+            (None, Actor::User(_)) => {
+                return Err(Error::invalid(
+                    "parent_id",
+                    "须指定上级机构 / a parent agency is required (root agencies are created by the operator)",
+                ));
+            }
+            (None, Actor::Operator) => {}
+        }
+        let audit = actor.audit();
+        let agency = Agency {
+            id: Uuid::now_v7(),
+            name,
+            parent_id,
+            created_at: audit.at,
+        };
+        self.store.create_agency(&agency, audit).await?;
+        Ok(agency.into())
+    }
+
+    /// # Errors
+    /// 403 without the admin or auditor role.
+    pub async fn list_agencies(&self, principal: &Principal) -> Result<Vec<AgencyView>> {
+        require_directory_reader(principal)?;
+        let agencies = self.store.list_agencies(principal.visibility()).await?;
+        Ok(agencies.into_iter().map(AgencyView::from).collect())
+    }
+
+    /// Looks an agency up by its exact name (for the command line).
+    ///
+    /// # Errors
+    /// 404 when there is none.
+    pub async fn agency_named(&self, name: &str) -> Result<AgencyView> {
+        let agency = self.store.agency_by_name(name.trim()).await?;
+        agency.map(AgencyView::from).ok_or_else(|| {
+            Error::not_found(format!(
+                "没有名为 {name:?} 的机构 / no agency named {name:?}"
+            ))
+        })
+    }
+
+    /// # Errors
+    /// 403 without the admin role; 422 naming every invalid field; 409 when the e-mail is taken.
+    pub async fn create_user(&self, actor: Actor<'_>, input: UserInput) -> Result<UserView> {
+        if let Actor::User(principal) = actor {
+            require_admin(principal)?;
+        }
+        let mut errors = FieldErrors::default();
+        let email = errors.check("email", Email::parse(&input.email));
+        let name = errors.check("name", bounded_text(&input.name, MAX_NAME_CHARS));
+        let roles = errors.check(
+            "roles",
+            input
+                .roles
+                .iter()
+                .map(|r| r.parse::<Role>())
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(Roles::new),
+        );
+        errors.check("password", password::check_policy(&input.password));
+        let (Some(email), Some(name), Some(roles)) = (email, name, roles) else {
+            return Err(Error::Invalid(errors.into_vec()));
+        };
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors.into_vec()));
+        }
+        if self.store.agency(input.agency_id).await?.is_none() {
+            return Err(Error::invalid("agency_id", "机构不存在 / no such agency"));
+        }
+        self.require_within_jurisdiction(actor, input.agency_id, "agency_id")
+            .await?;
+
+        let password_hash = password::hash(input.password).await?;
+        let audit = actor.audit();
+        let record = NewUserRecord {
+            id: Uuid::now_v7(),
+            email: email.to_string(),
+            name,
+            agency_id: input.agency_id,
+            roles: roles.to_vec(),
+            password_hash,
+            created_at: audit.at,
+        };
+        self.store.create_user(&record, audit).await?;
+        let user = self.store.user(record.id).await?;
+        user.map(UserView::from).ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!(
+                "user {} vanished after creation",
+                record.id
+            ))
+        })
+    }
+
+    /// # Errors
+    /// 403 without the admin or auditor role.
+    pub async fn list_users(&self, principal: &Principal) -> Result<Vec<UserView>> {
+        require_directory_reader(principal)?;
+        let users = self.store.list_users(principal.visibility()).await?;
+        Ok(users.into_iter().map(UserView::from).collect())
+    }
+
+    /// Deactivates (their tokens stop working at once) or reactivates a user.
+    ///
+    /// # Errors
+    /// 403 without the admin role or for one's own account; 404 for a user outside the admin's
+    /// jurisdiction.
+    pub async fn set_user_active(
+        &self,
+        principal: &Principal,
+        user_id: Uuid,
+        active: bool,
+    ) -> Result<UserView> {
+        require_admin(principal)?;
+        if principal.user_id == user_id {
+            return Err(Error::forbidden(
+                "不能停用或启用自己的账号 / you cannot change the status of your own account",
+            ));
+        }
+        let not_found = || Error::not_found("用户不存在 / user not found");
+        let user = self.store.user(user_id).await?.ok_or_else(not_found)?;
+        if !self
+            .store
+            .agency_within(user.agency_id, principal.agency_id)
+            .await?
+        {
+            return Err(not_found());
+        }
+        if !self
+            .store
+            .set_user_active(user_id, active, Actor::User(principal).audit())
+            .await?
+        {
+            return Err(not_found());
+        }
+        let user = self.store.user(user_id).await?.ok_or_else(not_found)?;
+        Ok(user.into())
+    }
+}

@@ -1,0 +1,69 @@
+//! The use cases. Each loads what it needs from the store, asks the pure domain for a decision,
+//! and commits the outcome in one store call. The JSON API, the CLI and the demo seeding all go
+//! through here, so none of them repeats a rule.
+
+pub mod auth;
+pub mod contracts;
+pub mod demo;
+pub mod directory;
+mod password;
+pub mod views;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use crate::config::AuthSettings;
+use crate::domain::Principal;
+use crate::store::{AuditMeta, SharedStore};
+
+/// Who asks for a change: a signed-in user, or the operator at the command line.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    User(&'a Principal),
+    Operator,
+}
+
+impl Actor<'_> {
+    fn audit(self) -> AuditMeta {
+        AuditMeta {
+            actor_id: match self {
+                Actor::User(principal) => Some(principal.user_id),
+                Actor::Operator => None,
+            },
+            at: now(),
+        }
+    }
+}
+
+/// The service handle: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Service {
+    store: SharedStore,
+    auth: Arc<AuthSettings>,
+    /// A real Argon2 hash of nothing, verified when an e-mail is unknown so that a failed
+    /// sign-in takes the same time whether or not the account exists.
+    decoy_hash: Arc<str>,
+}
+
+impl Service {
+    /// # Errors
+    /// When the decoy password hash cannot be computed.
+    pub async fn new(store: SharedStore, auth: AuthSettings) -> anyhow::Result<Self> {
+        let decoy_hash = password::hash(password::DECOY.to_owned()).await?;
+        Ok(Self {
+            store,
+            auth: Arc::new(auth),
+            decoy_hash: decoy_hash.into(),
+        })
+    }
+
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+}
+
+/// The current time, to the microsecond both databases keep.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}

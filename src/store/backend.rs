@@ -1,0 +1,127 @@
+//! What differs between SQLite and PostgreSQL: how to connect, which migrations to run, how a
+//! writing transaction begins. Everything else is shared SQL in [`super::sql`].
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use async_trait::async_trait;
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Database, Pool, Postgres, Sqlite};
+
+use super::SharedStore;
+use super::sql::SqlStore;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Pool settings shared by both backends.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    pub max_connections: u32,
+    /// How long a writer waits for SQLite's lock before giving up.
+    pub busy_timeout: Duration,
+    /// `synchronous=FULL` (the default) makes every acknowledged decision survive a power loss;
+    /// `NORMAL` trades that for throughput and must be chosen explicitly.
+    pub sqlite_synchronous_full: bool,
+}
+
+impl Default for DatabaseOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            busy_timeout: Duration::from_secs(5),
+            sqlite_synchronous_full: true,
+        }
+    }
+}
+
+/// The per-backend pieces the shared SQL store relies on.
+#[async_trait]
+pub(super) trait Backend: Database {
+    const BACKEND_NAME: &'static str;
+    /// Opens a transaction that will write. SQLite must take its write lock up front, or a
+    /// read-then-write transaction fails with a busy snapshot when another writer went first.
+    const BEGIN_WRITE: &'static str;
+
+    async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError>;
+}
+
+#[async_trait]
+impl Backend for Sqlite {
+    const BACKEND_NAME: &'static str = "sqlite";
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+
+    async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError> {
+        SQLITE_MIGRATIONS.run(pool).await
+    }
+}
+
+#[async_trait]
+impl Backend for Postgres {
+    const BACKEND_NAME: &'static str = "postgres";
+    const BEGIN_WRITE: &'static str = "BEGIN";
+
+    async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError> {
+        POSTGRES_MIGRATIONS.run(pool).await
+    }
+}
+
+/// Opens the database named by `url` (`sqlite:…` or `postgres://…`) and brings its schema up to
+/// date.
+///
+/// # Errors
+/// An unknown scheme, an unreachable database or a failed migration.
+pub async fn connect(url: &str, options: &DatabaseOptions) -> anyhow::Result<SharedStore> {
+    if url.starts_with("sqlite:") {
+        let pool = open_sqlite(url, options).await?;
+        Sqlite::migrate(&pool)
+            .await
+            .context("applying the SQLite migrations")?;
+        Ok(Arc::new(SqlStore::new(pool)))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .context("connecting to PostgreSQL")?;
+        Postgres::migrate(&pool)
+            .await
+            .context("applying the PostgreSQL migrations")?;
+        Ok(Arc::new(SqlStore::new(pool)))
+    } else {
+        bail!("unsupported database URL {url:?}: use sqlite:PATH or postgres://…")
+    }
+}
+
+async fn open_sqlite(url: &str, options: &DatabaseOptions) -> anyhow::Result<Pool<Sqlite>> {
+    let synchronous = if options.sqlite_synchronous_full {
+        SqliteSynchronous::Full
+    } else {
+        SqliteSynchronous::Normal
+    };
+    let connect = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("parsing the SQLite URL {url:?}"))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(options.busy_timeout)
+        .synchronous(synchronous);
+    if let Some(dir) = Path::new(connect.get_filename())
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the database directory {}", dir.display()))?;
+    }
+    SqlitePoolOptions::new()
+        .max_connections(options.max_connections)
+        .connect_with(connect)
+        .await
+        .with_context(|| format!("opening the SQLite database {url:?}"))
+}

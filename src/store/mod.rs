@@ -1,0 +1,129 @@
+//! Persistence: the one place with SQL. The services speak to [`Store`], whose methods are named
+//! for what they mean (`create_contract`, `replace_body`), never for the SQL they run. One generic
+//! implementation serves both backends; what differs between SQLite and PostgreSQL lives in
+//! [`backend`].
+
+mod backend;
+mod records;
+mod sql;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::audit::{AuditRecord, SubjectKind};
+use crate::domain::{Principal, Visibility};
+
+pub use backend::{DatabaseOptions, connect};
+pub use records::*;
+
+/// What can go wrong in the store, in terms the services can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the row; names what already exists.
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    /// The optimistic version check failed: someone else changed the row first.
+    #[error("the record was changed by someone else")]
+    Stale,
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A shared handle to the store.
+pub type SharedStore = Arc<dyn Store>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Connections open and idle, for `/metrics`.
+    fn pool_stats(&self) -> PoolStats;
+    /// A trivial round-trip, for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn create_agency(&self, agency: &Agency, audit: AuditMeta) -> StoreResult<()>;
+    async fn agency(&self, id: Uuid) -> StoreResult<Option<Agency>>;
+    async fn agency_by_name(&self, name: &str) -> StoreResult<Option<Agency>>;
+    async fn list_agencies(&self, visibility: Visibility) -> StoreResult<Vec<Agency>>;
+    /// Whether `agency` is `root` or lies below it.
+    async fn agency_within(&self, agency: Uuid, root: Uuid) -> StoreResult<bool>;
+
+    async fn create_user(&self, user: &NewUserRecord, audit: AuditMeta) -> StoreResult<()>;
+    async fn user(&self, id: Uuid) -> StoreResult<Option<User>>;
+    async fn list_users(&self, visibility: Visibility) -> StoreResult<Vec<User>>;
+    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>>;
+    /// Activates or deactivates a user; deactivation revokes every token. False if unknown.
+    async fn set_user_active(&self, id: Uuid, active: bool, audit: AuditMeta) -> StoreResult<bool>;
+
+    async fn issue_token(&self, token: &TokenRecord) -> StoreResult<()>;
+    /// The active user holding an unexpired token with this hash.
+    async fn principal_by_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Principal>>;
+    async fn revoke_token(&self, token_hash: &str) -> StoreResult<()>;
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        address: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Failures since `since` for this account and for this address.
+    async fn login_failures_since(
+        &self,
+        email: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<(i64, i64)>;
+    async fn clear_login_failures(&self, email: &str) -> StoreResult<()>;
+
+    /// Creates a contract with its first body version and, when given, saves the response under
+    /// the client's idempotency key in the same transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Duplicate`] when the idempotency key was saved concurrently.
+    async fn create_contract(
+        &self,
+        contract: &NewContractRecord,
+        saved: Option<&SavedResponse>,
+    ) -> StoreResult<()>;
+    async fn saved_response(&self, user_id: Uuid, key: &str) -> StoreResult<Option<SavedResponse>>;
+    /// The contract if it exists and `visibility` lets the reader see it.
+    async fn contract(
+        &self,
+        id: Uuid,
+        visibility: Visibility,
+    ) -> StoreResult<Option<ContractDetail>>;
+    async fn list_contracts(
+        &self,
+        visibility: Visibility,
+        filter: &ContractFilter,
+    ) -> StoreResult<Vec<Contract>>;
+    /// Stores a new body version if the contract is still at `expected_version`.
+    ///
+    /// # Errors
+    /// [`StoreError::Stale`] when the contract changed in the meantime.
+    async fn replace_body(&self, change: &BodyChange) -> StoreResult<()>;
+    async fn contract_versions(&self, contract_id: Uuid) -> StoreResult<Vec<ContractVersion>>;
+    /// One version with its body text.
+    async fn contract_version(
+        &self,
+        contract_id: Uuid,
+        number: i64,
+    ) -> StoreResult<Option<(ContractVersion, String)>>;
+
+    /// One subject's audit chain, in order.
+    async fn audit_trail(
+        &self,
+        kind: SubjectKind,
+        subject_id: Uuid,
+    ) -> StoreResult<Vec<AuditRecord>>;
+}

@@ -1,0 +1,742 @@
+//! The SQL both backends share. Parameters are always bound, never formatted into the text.
+//! SQLite and PostgreSQL agree on `$N` placeholders, `WITH RECURSIVE`, `RETURNING` and the
+//! types used here (UUID, BIGINT, BOOLEAN, UTC timestamps), so one generic implementation is
+//! compiled once per backend; what they disagree on lives in [`super::backend`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Type};
+use uuid::Uuid;
+
+use super::backend::Backend;
+use super::records::*;
+use super::{Store, StoreError, StoreResult};
+use crate::domain::audit::{AuditEntry, AuditRecord, SubjectKind};
+use crate::domain::{ContractState, Principal, Role, Roles, Visibility};
+
+pub(super) struct SqlStore<DB: Backend> {
+    pool: Pool<DB>,
+}
+
+impl<DB: Backend> SqlStore<DB> {
+    pub(super) fn new(pool: Pool<DB>) -> Self {
+        Self { pool }
+    }
+}
+
+/// The agencies a [`Visibility`] covers, as a CTE named `scope`. Binds `$1` (the root agency, NULL
+/// for all) and `$2` (whether to descend to sub-agencies).
+macro_rules! scope_cte {
+    () => {
+        "WITH RECURSIVE scope(id) AS (
+             SELECT id FROM agencies WHERE $1 IS NULL OR id = $1
+             UNION
+             SELECT a.id FROM agencies a JOIN scope s ON a.parent_id = s.id WHERE $2
+         ) "
+    };
+}
+
+fn scope_params(visibility: Visibility) -> (Option<Uuid>, bool) {
+    match visibility {
+        Visibility::All => (None, false),
+        Visibility::Subtree(root) => (Some(root), true),
+        Visibility::Agency(id) => (Some(id), false),
+    }
+}
+
+/// Turns a unique-constraint violation into [`StoreError::Duplicate`]; recognised by kind, which
+/// both backends report (SQLite names no constraint).
+fn unique_as_duplicate(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |error| match error.as_database_error().map(|e| e.kind()) {
+        Some(sqlx::error::ErrorKind::UniqueViolation) => StoreError::Duplicate(what),
+        _ => StoreError::Database(error),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRoleRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    agency_id: Uuid,
+    active: bool,
+    created_at: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    role: Role,
+}
+
+/// Folds one-row-per-role results (ordered by user) into users.
+fn fold_users(rows: Vec<UserRoleRow>) -> Vec<User> {
+    let mut users: Vec<User> = Vec::new();
+    for row in rows {
+        match users.last_mut() {
+            Some(user) if user.id == row.id => user.roles.push(row.role),
+            _ => users.push(User {
+                id: row.id,
+                email: row.email,
+                name: row.name,
+                agency_id: row.agency_id,
+                roles: vec![row.role],
+                active: row.active,
+                created_at: row.created_at,
+            }),
+        }
+    }
+    users
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: Uuid,
+    subject_kind: String,
+    subject_id: Uuid,
+    seq: i64,
+    actor_id: Option<Uuid>,
+    action: String,
+    at: DateTime<Utc>,
+    data: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<AuditRow> for AuditRecord {
+    fn from(row: AuditRow) -> Self {
+        AuditRecord {
+            id: row.id,
+            subject_kind: row.subject_kind,
+            subject_id: row.subject_id,
+            seq: row.seq,
+            actor_id: row.actor_id,
+            action: row.action,
+            at: row.at,
+            data: row.data,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+        }
+    }
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.agency_id, u.active, u.created_at, r.role";
+
+const CONTRACT_SELECT: &str = "SELECT c.id, c.agency_id, c.title, c.contract_type, c.counterparty,
+        c.amount_fen, c.funding_source, c.agency_party, c.state, c.version, c.body_version,
+        v.sha256 AS body_sha256, c.created_by, c.created_at, c.updated_at
+    FROM contracts c
+    JOIN contract_versions v ON v.contract_id = c.id AND v.number = c.body_version";
+
+/// Appends `entry` to its subject's hash chain inside the caller's transaction.
+async fn append_audit<DB>(conn: &mut DB::Connection, entry: AuditEntry) -> StoreResult<()>
+where
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Uuid>: Encode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    let last: Option<(i64, String)> = sqlx::query_as(
+        "SELECT seq, hash FROM audit_events WHERE subject_kind = $1 AND subject_id = $2
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(entry.subject_kind.as_str().to_owned())
+    .bind(entry.subject_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let record = entry.chain(
+        Uuid::now_v7(),
+        last.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
+    );
+    sqlx::query(
+        "INSERT INTO audit_events (id, subject_kind, subject_id, seq, actor_id, action, at, data, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(record.id)
+    .bind(record.subject_kind)
+    .bind(record.subject_id)
+    .bind(record.seq)
+    .bind(record.actor_id)
+    .bind(record.action)
+    .bind(record.at)
+    .bind(record.data)
+    .bind(record.prev_hash)
+    .bind(record.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl<DB> Store for SqlStore<DB>
+where
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> Uuid: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<Uuid>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> &'q str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+{
+    fn backend(&self) -> &'static str {
+        DB::BACKEND_NAME
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_agency(&self, agency: &Agency, audit: AuditMeta) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        sqlx::query(
+            "INSERT INTO agencies (id, name, parent_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(agency.id)
+        .bind(agency.name.clone())
+        .bind(agency.parent_id)
+        .bind(agency.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(unique_as_duplicate("agency"))?;
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::Agency,
+            subject_id: agency.id,
+            actor_id: audit.actor_id,
+            action: "agency.created",
+            at: audit.at,
+            data: serde_json::json!({ "name": agency.name, "parent_id": agency.parent_id }),
+        };
+        append_audit::<DB>(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn agency(&self, id: Uuid) -> StoreResult<Option<Agency>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, parent_id, created_at FROM agencies WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn agency_by_name(&self, name: &str) -> StoreResult<Option<Agency>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, parent_id, created_at FROM agencies WHERE name = $1")
+                .bind(name.to_owned())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn list_agencies(&self, visibility: Visibility) -> StoreResult<Vec<Agency>> {
+        let (root, descend) = scope_params(visibility);
+        Ok(sqlx::query_as(concat!(
+            scope_cte!(),
+            "SELECT id, name, parent_id, created_at FROM agencies
+             WHERE id IN (SELECT id FROM scope) ORDER BY name"
+        ))
+        .bind(root)
+        .bind(descend)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn agency_within(&self, agency: Uuid, root: Uuid) -> StoreResult<bool> {
+        let (count,): (i64,) = sqlx::query_as(concat!(
+            scope_cte!(),
+            "SELECT COUNT(*) FROM scope WHERE id = $3"
+        ))
+        .bind(Some(root))
+        .bind(true)
+        .bind(agency)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count > 0)
+    }
+
+    async fn create_user(&self, user: &NewUserRecord, audit: AuditMeta) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        sqlx::query(
+            "INSERT INTO users (id, email, name, agency_id, password_hash, active, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(user.id)
+        .bind(user.email.clone())
+        .bind(user.name.clone())
+        .bind(user.agency_id)
+        .bind(user.password_hash.clone())
+        .bind(true)
+        .bind(user.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(unique_as_duplicate("user"))?;
+        for role in &user.roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(user.id)
+                .bind(role.as_str().to_owned())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::User,
+            subject_id: user.id,
+            actor_id: audit.actor_id,
+            action: "user.created",
+            at: audit.at,
+            data: serde_json::json!({
+                "email": user.email,
+                "name": user.name,
+                "agency_id": user.agency_id,
+                "roles": user.roles,
+            }),
+        };
+        append_audit::<DB>(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user(&self, id: Uuid) -> StoreResult<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN user_roles r ON r.user_id = u.id
+             WHERE u.id = $1 ORDER BY r.role"
+        );
+        let rows: Vec<UserRoleRow> = sqlx::query_as(&sql).bind(id).fetch_all(&self.pool).await?;
+        Ok(fold_users(rows).pop())
+    }
+
+    async fn list_users(&self, visibility: Visibility) -> StoreResult<Vec<User>> {
+        let (root, descend) = scope_params(visibility);
+        let sql = format!(
+            "{} SELECT {USER_COLUMNS} FROM users u JOIN user_roles r ON r.user_id = u.id
+             WHERE u.agency_id IN (SELECT id FROM scope) ORDER BY u.email, r.role",
+            scope_cte!()
+        );
+        let rows: Vec<UserRoleRow> = sqlx::query_as(&sql)
+            .bind(root)
+            .bind(descend)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(fold_users(rows))
+    }
+
+    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
+        Ok(sqlx::query_as(
+            "SELECT id AS user_id, password_hash, active FROM users WHERE email = $1",
+        )
+        .bind(email.to_owned())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn set_user_active(&self, id: Uuid, active: bool, audit: AuditMeta) -> StoreResult<bool> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let updated: Option<(Uuid,)> =
+            sqlx::query_as("UPDATE users SET active = $2 WHERE id = $1 RETURNING id")
+                .bind(id)
+                .bind(active)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if updated.is_none() {
+            return Ok(false);
+        }
+        if !active {
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::User,
+            subject_id: id,
+            actor_id: audit.actor_id,
+            action: if active {
+                "user.activated"
+            } else {
+                "user.deactivated"
+            },
+            at: audit.at,
+            data: serde_json::json!({ "active": active }),
+        };
+        append_audit::<DB>(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn issue_token(&self, token: &TokenRecord) -> StoreResult<()> {
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token.token_hash.clone())
+            .bind(token.user_id)
+            .bind(token.created_at)
+            .bind(token.expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn principal_by_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Principal>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t
+             JOIN users u ON u.id = t.user_id
+             JOIN user_roles r ON r.user_id = u.id
+             WHERE t.token_hash = $1 AND t.expires_at > $2 AND u.active = $3
+             ORDER BY r.role"
+        );
+        let rows: Vec<UserRoleRow> = sqlx::query_as(&sql)
+            .bind(token_hash.to_owned())
+            .bind(now)
+            .bind(true)
+            .fetch_all(&self.pool)
+            .await?;
+        let Some(user) = fold_users(rows).pop() else {
+            return Ok(None);
+        };
+        let Ok(roles) = Roles::new(user.roles) else {
+            return Ok(None);
+        };
+        Ok(Some(Principal {
+            user_id: user.id,
+            agency_id: user.agency_id,
+            email: user.email,
+            name: user.name,
+            roles,
+        }))
+    }
+
+    async fn revoke_token(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1")
+            .bind(token_hash.to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        address: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        // Old failures no longer count towards any window; keep the table small.
+        sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(at - Duration::days(1))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (id, email, address, at) VALUES ($1, $2, $3, $4)")
+            .bind(Uuid::now_v7())
+            .bind(email.to_owned())
+            .bind(address.to_owned())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn login_failures_since(
+        &self,
+        email: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at > $3),
+                    (SELECT COUNT(*) FROM login_failures WHERE address = $2 AND at > $3)",
+        )
+        .bind(email.to_owned())
+        .bind(address.to_owned())
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn clear_login_failures(&self, email: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1")
+            .bind(email.to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_contract(
+        &self,
+        contract: &NewContractRecord,
+        saved: Option<&SavedResponse>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        sqlx::query(
+            "INSERT INTO contracts (id, agency_id, title, contract_type, counterparty, amount_fen,
+                 funding_source, agency_party, state, version, body_version, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, 1, $10, $11, $11)",
+        )
+        .bind(contract.id)
+        .bind(contract.agency_id)
+        .bind(contract.title.clone())
+        .bind(contract.contract_type.as_str().to_owned())
+        .bind(contract.counterparty.clone())
+        .bind(contract.amount_fen)
+        .bind(contract.funding_source.clone())
+        .bind(contract.agency_party.clone())
+        .bind(ContractState::Draft.as_str().to_owned())
+        .bind(contract.created_by)
+        .bind(contract.created_at)
+        .execute(&mut *tx)
+        .await?;
+        for email in &contract.signatories {
+            sqlx::query("INSERT INTO contract_signatories (contract_id, email) VALUES ($1, $2)")
+                .bind(contract.id)
+                .bind(email.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO contract_versions (contract_id, number, body_markdown, sha256, created_by, created_at)
+             VALUES ($1, 1, $2, $3, $4, $5)",
+        )
+        .bind(contract.id)
+        .bind(contract.body_markdown.clone())
+        .bind(contract.body_sha256.clone())
+        .bind(contract.created_by)
+        .bind(contract.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::Contract,
+            subject_id: contract.id,
+            actor_id: Some(contract.created_by),
+            action: "contract.created",
+            at: contract.created_at,
+            data: serde_json::json!({
+                "title": contract.title,
+                "contract_type": contract.contract_type,
+                "counterparty": contract.counterparty,
+                "amount_fen": contract.amount_fen,
+                "state": ContractState::Draft,
+                "body_version": 1,
+                "body_sha256": contract.body_sha256,
+            }),
+        };
+        append_audit::<DB>(&mut tx, entry).await?;
+        if let Some(saved) = saved {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, status, response, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(saved.user_id)
+            .bind(saved.key.clone())
+            .bind(saved.request_hash.clone())
+            .bind(saved.status)
+            .bind(saved.response.clone())
+            .bind(saved.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(unique_as_duplicate("idempotency key"))?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn saved_response(&self, user_id: Uuid, key: &str) -> StoreResult<Option<SavedResponse>> {
+        Ok(sqlx::query_as(
+            "SELECT user_id, key, request_hash, status, response, created_at
+             FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        )
+        .bind(user_id)
+        .bind(key.to_owned())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn contract(
+        &self,
+        id: Uuid,
+        visibility: Visibility,
+    ) -> StoreResult<Option<ContractDetail>> {
+        let (root, descend) = scope_params(visibility);
+        let sql = format!(
+            "{} {CONTRACT_SELECT} WHERE c.id = $3 AND c.agency_id IN (SELECT id FROM scope)",
+            scope_cte!()
+        );
+        let contract: Option<Contract> = sqlx::query_as(&sql)
+            .bind(root)
+            .bind(descend)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(contract) = contract else {
+            return Ok(None);
+        };
+        let (body_markdown,): (String,) = sqlx::query_as(
+            "SELECT body_markdown FROM contract_versions WHERE contract_id = $1 AND number = $2",
+        )
+        .bind(id)
+        .bind(contract.body_version)
+        .fetch_one(&self.pool)
+        .await?;
+        let signatories: Vec<(String,)> = sqlx::query_as(
+            "SELECT email FROM contract_signatories WHERE contract_id = $1 ORDER BY email",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let signatories = signatories.into_iter().map(|(email,)| email).collect();
+        Ok(Some(ContractDetail {
+            contract,
+            body_markdown,
+            signatories,
+        }))
+    }
+
+    async fn list_contracts(
+        &self,
+        visibility: Visibility,
+        filter: &ContractFilter,
+    ) -> StoreResult<Vec<Contract>> {
+        let (root, descend) = scope_params(visibility);
+        let pattern = filter.text.as_deref().map(like_pattern);
+        let sql = format!(
+            "{} {CONTRACT_SELECT}
+             WHERE c.agency_id IN (SELECT id FROM scope)
+               AND ($3 IS NULL OR c.state = $3)
+               AND ($4 IS NULL OR LOWER(c.title) LIKE $4 ESCAPE '\\' OR LOWER(c.counterparty) LIKE $4 ESCAPE '\\')
+               AND ($5 IS NULL OR c.id < $5)
+             ORDER BY c.id DESC
+             LIMIT $6",
+            scope_cte!()
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(root)
+            .bind(descend)
+            .bind(filter.state.map(|s| s.as_str().to_owned()))
+            .bind(pattern)
+            .bind(filter.before)
+            .bind(filter.limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn replace_body(&self, change: &BodyChange) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let bumped: Option<(i64,)> = sqlx::query_as(
+            "UPDATE contracts SET version = version + 1, body_version = body_version + 1, updated_at = $1
+             WHERE id = $2 AND version = $3
+             RETURNING body_version",
+        )
+        .bind(change.at)
+        .bind(change.contract_id)
+        .bind(change.expected_version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((number,)) = bumped else {
+            return Err(StoreError::Stale);
+        };
+        sqlx::query(
+            "INSERT INTO contract_versions (contract_id, number, body_markdown, sha256, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(change.contract_id)
+        .bind(number)
+        .bind(change.body_markdown.clone())
+        .bind(change.body_sha256.clone())
+        .bind(change.actor_id)
+        .bind(change.at)
+        .execute(&mut *tx)
+        .await?;
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::Contract,
+            subject_id: change.contract_id,
+            actor_id: Some(change.actor_id),
+            action: "contract.body_replaced",
+            at: change.at,
+            data: serde_json::json!({ "body_version": number, "body_sha256": change.body_sha256 }),
+        };
+        append_audit::<DB>(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn contract_versions(&self, contract_id: Uuid) -> StoreResult<Vec<ContractVersion>> {
+        Ok(sqlx::query_as(
+            "SELECT number, sha256, created_by, created_at FROM contract_versions
+             WHERE contract_id = $1 ORDER BY number",
+        )
+        .bind(contract_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn contract_version(
+        &self,
+        contract_id: Uuid,
+        number: i64,
+    ) -> StoreResult<Option<(ContractVersion, String)>> {
+        let row: Option<(i64, String, Uuid, DateTime<Utc>, String)> = sqlx::query_as(
+            "SELECT number, sha256, created_by, created_at, body_markdown FROM contract_versions
+             WHERE contract_id = $1 AND number = $2",
+        )
+        .bind(contract_id)
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(number, sha256, created_by, created_at, body)| {
+            (
+                ContractVersion {
+                    number,
+                    sha256,
+                    created_by,
+                    created_at,
+                },
+                body,
+            )
+        }))
+    }
+
+    async fn audit_trail(
+        &self,
+        kind: SubjectKind,
+        subject_id: Uuid,
+    ) -> StoreResult<Vec<AuditRecord>> {
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT id, subject_kind, subject_id, seq, actor_id, action, at, data, prev_hash, hash
+             FROM audit_events WHERE subject_kind = $1 AND subject_id = $2 ORDER BY seq",
+        )
+        .bind(kind.as_str().to_owned())
+        .bind(subject_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(AuditRecord::from).collect())
+    }
+}
+
+/// `%text%` for a case-insensitive LIKE, with the wildcard characters in `text` escaped.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
