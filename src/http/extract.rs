@@ -69,10 +69,16 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         let inner = error.into_inner();
         let message = inner.to_string();
         match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = unknown_field_name(&message).unwrap_or(path);
-                Error::invalid(field, message)
-            }
+            serde_json::error::Category::Data => match named_field(&message) {
+                Some(field) => Error::invalid(field, message),
+                None if path != "." => Error::invalid(path, message),
+                None => Error::BadRequest {
+                    detail: format!(
+                        "请求体须为 JSON 对象 / the request body must be a JSON object: {message}"
+                    ),
+                    field: None,
+                },
+            },
             _ => Error::BadRequest {
                 detail: format!(
                     "请求体不是有效的 JSON / the request body is not valid JSON: {message}"
@@ -88,9 +94,11 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     Ok(value)
 }
 
-/// serde reports an unknown field at its parent's path; the name is in the message.
-fn unknown_field_name(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
+/// serde reports unknown and missing fields at their parent's path; the name is in the message.
+fn named_field(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("missing field `"))?;
     rest.split('`').next().map(str::to_owned)
 }
 

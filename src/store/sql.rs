@@ -82,6 +82,9 @@ fn fold_users(rows: Vec<UserRoleRow>) -> Vec<User> {
             }),
         }
     }
+    for user in &mut users {
+        user.roles.sort();
+    }
     users
 }
 

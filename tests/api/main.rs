@@ -1,0 +1,12 @@
+//! Black-box tests: the real service over HTTP (and the real binary for the CLI), each story on
+//! SQLite and, with `TEST_POSTGRES_URL`, on PostgreSQL.
+
+mod helpers;
+
+mod access;
+mod admin;
+mod auth;
+mod cli;
+mod contracts;
+mod input;
+mod ops;
