@@ -1,12 +1,10 @@
 //! A contract as an agency submits it: its facts and its Markdown body.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::choice::parse_choice;
 use super::field::{FieldErrors, bounded_text};
 use super::{Email, Money};
 
@@ -18,8 +16,25 @@ pub const MAX_SIGNATORIES: usize = 20;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// What kind of contract it is; the screen and the workflow treat kinds differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ContractType {
     Procurement,
     Construction,
@@ -31,55 +46,45 @@ pub enum ContractType {
 }
 
 impl ContractType {
-    pub const ALL: [ContractType; 7] = [
-        ContractType::Procurement,
-        ContractType::Construction,
-        ContractType::Service,
-        ContractType::Lease,
-        ContractType::Guarantee,
-        ContractType::Investment,
-        ContractType::Other,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            ContractType::Procurement => "procurement",
-            ContractType::Construction => "construction",
-            ContractType::Service => "service",
-            ContractType::Lease => "lease",
-            ContractType::Guarantee => "guarantee",
-            ContractType::Investment => "investment",
-            ContractType::Other => "other",
-        }
+        self.into()
+    }
+
+    /// # Errors
+    /// A bilingual message listing the valid values.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        parse_choice(raw, "合同类型", "contract type")
     }
 }
 
-impl FromStr for ContractType {
-    type Err = String;
+impl TryFrom<String> for ContractType {
+    type Error = String;
 
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        ContractType::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == raw)
-            .ok_or_else(|| {
-                let known: Vec<_> = ContractType::ALL.iter().map(|k| k.as_str()).collect();
-                format!(
-                    "未知合同类型 {raw:?}，可选：{0} / unknown contract type {raw:?}; expected one of: {0}",
-                    known.join(", ")
-                )
-            })
-    }
-}
-
-impl fmt::Display for ContractType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        ContractType::parse(&raw)
     }
 }
 
 /// Where a contract stands in the review workflow. Stored as TEXT with a CHECK constraint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ContractState {
     Draft,
     LegalReview,
@@ -92,28 +97,14 @@ pub enum ContractState {
 }
 
 impl ContractState {
-    pub const ALL: [ContractState; 8] = [
-        ContractState::Draft,
-        ContractState::LegalReview,
-        ContractState::LeadReview,
-        ContractState::RevisionRequested,
-        ContractState::Approved,
-        ContractState::Rejected,
-        ContractState::Signed,
-        ContractState::Withdrawn,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            ContractState::Draft => "draft",
-            ContractState::LegalReview => "legal_review",
-            ContractState::LeadReview => "lead_review",
-            ContractState::RevisionRequested => "revision_requested",
-            ContractState::Approved => "approved",
-            ContractState::Rejected => "rejected",
-            ContractState::Signed => "signed",
-            ContractState::Withdrawn => "withdrawn",
-        }
+        self.into()
+    }
+
+    /// # Errors
+    /// A bilingual message listing the valid values.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        parse_choice(raw, "状态", "state")
     }
 
     /// Whether the submitter may replace the body in this state.
@@ -125,38 +116,31 @@ impl ContractState {
     }
 }
 
-impl FromStr for ContractState {
-    type Err = String;
+impl TryFrom<String> for ContractState {
+    type Error = String;
 
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        ContractState::ALL
-            .into_iter()
-            .find(|state| state.as_str() == raw)
-            .ok_or_else(|| {
-                let known: Vec<_> = ContractState::ALL.iter().map(|s| s.as_str()).collect();
-                format!(
-                    "未知状态 {raw:?}，可选：{0} / unknown state {raw:?}; expected one of: {0}",
-                    known.join(", ")
-                )
-            })
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        ContractState::parse(&raw)
     }
 }
 
-impl fmt::Display for ContractState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The raw intake fields, as a client sends them (see `POST /api/v1/contracts`).
-#[derive(Debug, Clone, Default, Serialize)]
+/// The intake fields as a client sends them: the body of `POST /api/v1/contracts`. Typed loosely
+/// on purpose (`contract_type` as text) so that [`NewContract::parse`] can name every bad field.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ContractDraft {
     pub title: String,
+    #[schema(value_type = ContractType)]
     pub contract_type: String,
     pub counterparty: String,
+    /// The amount in fen (1/100 yuan), 0 or more.
     pub amount_fen: i64,
+    /// Where the money comes from; in substance required for construction contracts.
+    #[serde(default)]
     pub funding_source: Option<String>,
+    /// How the contract names the agency: 甲方, 采购人, 发包人, "the County"…
     pub agency_party: String,
+    /// E-mail addresses of the people who will sign.
     pub signatories: Vec<String>,
     pub body_markdown: String,
 }
@@ -182,7 +166,8 @@ impl NewContract {
     pub fn parse(draft: ContractDraft) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let title = errors.check("title", bounded_text(&draft.title, MAX_TITLE_CHARS));
-        let contract_type = errors.check("contract_type", draft.contract_type.parse());
+        let contract_type =
+            errors.check("contract_type", ContractType::parse(&draft.contract_type));
         let counterparty = errors.check(
             "counterparty",
             bounded_text(&draft.counterparty, MAX_PARTY_CHARS),
@@ -294,22 +279,6 @@ impl Body {
     }
 }
 
-impl TryFrom<String> for ContractType {
-    type Error = String;
-
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        raw.parse()
-    }
-}
-
-impl TryFrom<String> for ContractState {
-    type Error = String;
-
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        raw.parse()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,9 +343,15 @@ mod tests {
 
     #[test]
     fn states_round_trip_through_text() {
-        for state in ContractState::ALL {
-            assert_eq!(state.as_str().parse::<ContractState>(), Ok(state));
+        for state in <ContractState as strum::IntoEnumIterator>::iter() {
+            assert_eq!(ContractState::parse(state.as_str()), Ok(state));
         }
+        assert_eq!(ContractState::LegalReview.as_str(), "legal_review");
+        assert!(
+            ContractState::parse("pending")
+                .unwrap_err()
+                .contains("revision_requested")
+        );
         assert!(ContractState::Draft.body_editable());
         assert!(!ContractState::Approved.body_editable());
     }

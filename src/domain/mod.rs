@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod choice;
 pub mod contract;
 pub mod email;
 pub mod field;

@@ -1,15 +1,29 @@
 //! The roles a user can hold. A user may hold several (a small office's clerk may also sign).
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::choice::parse_choice;
+
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumIter,
 )]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// Drafts and submits contracts for their agency.
     Submitter,
@@ -26,47 +40,22 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Submitter,
-        Role::Reviewer,
-        Role::LeadReviewer,
-        Role::Signatory,
-        Role::Admin,
-        Role::Auditor,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Submitter => "submitter",
-            Role::Reviewer => "reviewer",
-            Role::LeadReviewer => "lead_reviewer",
-            Role::Signatory => "signatory",
-            Role::Admin => "admin",
-            Role::Auditor => "auditor",
-        }
+        self.into()
+    }
+
+    /// # Errors
+    /// A bilingual message listing the valid values.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        parse_choice(raw, "角色", "role")
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+impl TryFrom<String> for Role {
+    type Error = String;
 
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == raw.trim())
-            .ok_or_else(|| {
-                let known: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                format!(
-                    "未知角色 {raw:?}，可选：{0} / unknown role {raw:?}; expected one of: {0}",
-                    known.join(", ")
-                )
-            })
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Role::parse(&raw)
     }
 }
 
@@ -94,7 +83,7 @@ impl Roles {
         let roles = raw
             .split(',')
             .filter(|part| !part.trim().is_empty())
-            .map(Role::from_str)
+            .map(Role::parse)
             .collect::<Result<Vec<_>, _>>()?;
         Self::new(roles)
     }
@@ -109,14 +98,6 @@ impl Roles {
 
     pub fn to_vec(&self) -> Vec<Role> {
         self.0.clone()
-    }
-}
-
-impl TryFrom<String> for Role {
-    type Error = String;
-
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        raw.parse()
     }
 }
 

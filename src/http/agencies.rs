@@ -13,7 +13,7 @@ use super::AppState;
 use super::extract::{ApiJson, Auth};
 use crate::error::{Problem, Result};
 use crate::service::Actor;
-use crate::service::views::AgencyView;
+use crate::store::Agency;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_agency, list_agencies))
@@ -29,7 +29,7 @@ pub struct CreateAgencyRequest {
 
 /// Create an agency below one the admin manages.
 #[utoipa::path(post, path = "/agencies", tag = "admin", security(("bearer" = [])), request_body = CreateAgencyRequest, responses(
-    (status = 201, description = "Created", body = AgencyView),
+    (status = 201, description = "Created", body = Agency),
     (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
@@ -39,7 +39,7 @@ async fn create_agency(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(request): ApiJson<CreateAgencyRequest>,
-) -> Result<(StatusCode, Json<AgencyView>)> {
+) -> Result<(StatusCode, Json<Agency>)> {
     let agency = state
         .service
         .create_agency(
@@ -53,10 +53,10 @@ async fn create_agency(
 
 /// The agencies the caller manages (admins) or audits (auditors: all).
 #[utoipa::path(get, path = "/agencies", tag = "admin", security(("bearer" = [])), responses(
-    (status = 200, description = "The agencies", body = [AgencyView]),
+    (status = 200, description = "The agencies", body = [Agency]),
     (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Neither admin nor auditor", body = Problem, content_type = "application/problem+json"),
 ))]
-async fn list_agencies(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<AgencyView>>> {
+async fn list_agencies(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<Agency>>> {
     Ok(Json(state.service.list_agencies(&auth.principal).await?))
 }

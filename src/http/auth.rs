@@ -11,7 +11,8 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::extract::{ApiJson, Auth, ClientAddr};
 use crate::error::{Problem, Result};
-use crate::service::views::{TokenView, UserView};
+use crate::service::views::TokenView;
+use crate::store::User;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,9 +59,9 @@ async fn logout(State(state): State<AppState>, auth: Auth) -> Result<StatusCode>
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/me", tag = "auth", security(("bearer" = [])), responses(
-    (status = 200, description = "The signed-in user", body = UserView),
+    (status = 200, description = "The signed-in user", body = User),
     (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
 ))]
-async fn me(State(state): State<AppState>, auth: Auth) -> Result<Json<UserView>> {
+async fn me(State(state): State<AppState>, auth: Auth) -> Result<Json<User>> {
     Ok(Json(state.service.me(&auth.principal).await?))
 }

@@ -13,11 +13,12 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::domain::ContractState;
 use crate::domain::contract::ContractDraft;
-use crate::domain::{ContractState, ContractType};
 use crate::error::{Error, Problem, Result};
 use crate::service::contracts::{ListParams, Outcome, parse_idempotency_key};
-use crate::service::views::{ContractPage, ContractView, VersionView};
+use crate::service::views::{ContractPage, VersionView};
+use crate::store::ContractDetail;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,40 +27,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(replace_body))
         .routes(routes!(list_versions))
         .routes(routes!(get_version))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateContractRequest {
-    pub title: String,
-    #[schema(value_type = ContractType)]
-    pub contract_type: String,
-    pub counterparty: String,
-    /// The amount in fen (1/100 yuan), 0 or more.
-    pub amount_fen: i64,
-    /// Where the money comes from; required in substance for construction contracts.
-    #[serde(default)]
-    pub funding_source: Option<String>,
-    /// How the contract names the agency: 甲方, 采购人, 发包人, "the County"…
-    pub agency_party: String,
-    /// E-mail addresses of the people who will sign.
-    pub signatories: Vec<String>,
-    pub body_markdown: String,
-}
-
-impl From<CreateContractRequest> for ContractDraft {
-    fn from(r: CreateContractRequest) -> Self {
-        ContractDraft {
-            title: r.title,
-            contract_type: r.contract_type,
-            counterparty: r.counterparty,
-            amount_fen: r.amount_fen,
-            funding_source: r.funding_source,
-            agency_party: r.agency_party,
-            signatories: r.signatories,
-            body_markdown: r.body_markdown,
-        }
-    }
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
@@ -82,10 +49,10 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
 /// With an `Idempotency-Key` header, a retried request returns the first response (marked with
 /// `Idempotent-Replayed: true`) instead of creating a second contract.
 #[utoipa::path(post, path = "/contracts", tag = "contracts", security(("bearer" = [])),
-    request_body = CreateContractRequest,
+    request_body = ContractDraft,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
-        (status = 201, description = "Created", body = ContractView),
+        (status = 201, description = "Created", body = ContractDetail),
         (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a submitter", body = Problem, content_type = "application/problem+json"),
@@ -98,16 +65,16 @@ async fn create_contract(
     State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
-    ApiJson(request): ApiJson<CreateContractRequest>,
+    ApiJson(draft): ApiJson<ContractDraft>,
 ) -> Result<Response> {
     let key = idempotency_key(&headers)?;
     let outcome = state
         .service
-        .create_contract(&auth.principal, request.into(), key)
+        .create_contract(&auth.principal, draft, key)
         .await?;
     Ok(match outcome {
         Outcome::Fresh(view) => {
-            let location = format!("/api/v1/contracts/{}", view.summary.id);
+            let location = format!("/api/v1/contracts/{}", view.contract.id);
             (
                 StatusCode::CREATED,
                 [(header::LOCATION, location)],
@@ -176,7 +143,7 @@ async fn list_contracts(
 #[utoipa::path(get, path = "/contracts/{id}", tag = "contracts", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The contract", body = ContractView),
+        (status = 200, description = "The contract", body = ContractDetail),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contract in the caller's view", body = Problem, content_type = "application/problem+json"),
     )
@@ -185,7 +152,7 @@ async fn get_contract(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<ContractView>> {
+) -> Result<Json<ContractDetail>> {
     Ok(Json(state.service.get_contract(&auth.principal, id).await?))
 }
 
@@ -202,7 +169,7 @@ pub struct ReplaceBodyRequest {
     params(("id" = Uuid, Path)),
     request_body = ReplaceBodyRequest,
     responses(
-        (status = 200, description = "The contract with its new body", body = ContractView),
+        (status = 200, description = "The contract with its new body", body = ContractDetail),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a submitter of the contract's agency", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contract in the caller's view", body = Problem, content_type = "application/problem+json"),
@@ -215,7 +182,7 @@ async fn replace_body(
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<ReplaceBodyRequest>,
-) -> Result<Json<ContractView>> {
+) -> Result<Json<ContractDetail>> {
     let view = state
         .service
         .replace_body(

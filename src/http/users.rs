@@ -15,7 +15,7 @@ use crate::domain::Role;
 use crate::error::{Problem, Result};
 use crate::service::Actor;
 use crate::service::directory::UserInput;
-use crate::service::views::UserView;
+use crate::store::User;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -38,7 +38,7 @@ pub struct CreateUserRequest {
 
 /// Create a user in an agency the admin manages.
 #[utoipa::path(post, path = "/users", tag = "admin", security(("bearer" = [])), request_body = CreateUserRequest, responses(
-    (status = 201, description = "Created", body = UserView),
+    (status = 201, description = "Created", body = User),
     (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "The e-mail is taken", body = Problem, content_type = "application/problem+json"),
@@ -48,7 +48,7 @@ async fn create_user(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(request): ApiJson<CreateUserRequest>,
-) -> Result<(StatusCode, Json<UserView>)> {
+) -> Result<(StatusCode, Json<User>)> {
     let input = UserInput {
         email: request.email,
         name: request.name,
@@ -65,17 +65,17 @@ async fn create_user(
 
 /// The users the caller manages (admins) or audits (auditors: all).
 #[utoipa::path(get, path = "/users", tag = "admin", security(("bearer" = [])), responses(
-    (status = 200, description = "The users", body = [UserView]),
+    (status = 200, description = "The users", body = [User]),
     (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Neither admin nor auditor", body = Problem, content_type = "application/problem+json"),
 ))]
-async fn list_users(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<UserView>>> {
+async fn list_users(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<User>>> {
     Ok(Json(state.service.list_users(&auth.principal).await?))
 }
 
 /// Deactivate a user: they can no longer sign in and their tokens stop working at once.
 #[utoipa::path(post, path = "/users/{id}/deactivate", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, description = "The deactivated user", body = UserView),
+    (status = 200, description = "The deactivated user", body = User),
     (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin, or one's own account", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such user in the admin's jurisdiction", body = Problem, content_type = "application/problem+json"),
@@ -84,7 +84,7 @@ async fn deactivate_user(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<UserView>> {
+) -> Result<Json<User>> {
     Ok(Json(
         state
             .service
@@ -95,7 +95,7 @@ async fn deactivate_user(
 
 /// Reactivate a deactivated user.
 #[utoipa::path(post, path = "/users/{id}/activate", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, description = "The reactivated user", body = UserView),
+    (status = 200, description = "The reactivated user", body = User),
     (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin, or one's own account", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such user in the admin's jurisdiction", body = Problem, content_type = "application/problem+json"),
@@ -104,7 +104,7 @@ async fn activate_user(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<UserView>> {
+) -> Result<Json<User>> {
     Ok(Json(
         state
             .service

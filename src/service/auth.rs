@@ -6,11 +6,11 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::Duration;
 use sha2::{Digest, Sha256};
 
-use super::views::{TokenView, UserView};
+use super::views::TokenView;
 use super::{Service, now, password};
 use crate::domain::{Email, Principal};
 use crate::error::{Error, Result};
-use crate::store::TokenRecord;
+use crate::store::{TokenRecord, User};
 
 const TOKEN_PREFIX: &str = "crv_";
 
@@ -84,7 +84,7 @@ impl Service {
             token,
             token_type: "Bearer",
             expires_at,
-            user: UserView::from(user),
+            user,
         })
     }
 
@@ -114,10 +114,9 @@ impl Service {
     ///
     /// # Errors
     /// 404 if the user was deleted meanwhile.
-    pub async fn me(&self, principal: &Principal) -> Result<UserView> {
+    pub async fn me(&self, principal: &Principal) -> Result<User> {
         let user = self.store.user(principal.user_id).await?;
-        user.map(UserView::from)
-            .ok_or_else(|| Error::not_found("用户不存在 / user not found"))
+        user.ok_or_else(|| Error::not_found("用户不存在 / user not found"))
     }
 }
 

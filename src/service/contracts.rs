@@ -3,13 +3,16 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::views::{ContractPage, ContractSummaryView, ContractView, VersionView};
+use super::views::{ContractPage, VersionView};
 use super::{Service, now};
 use crate::domain::access::may_edit_contract;
 use crate::domain::contract::{Body, ContractDraft};
 use crate::domain::{ContractState, NewContract, Principal, Role};
 use crate::error::{Error, Result, stale};
-use crate::store::{BodyChange, ContractFilter, NewContractRecord, SavedResponse, StoreError};
+use crate::store::{
+    BodyChange, Contract, ContractDetail, ContractFilter, NewContractRecord, SavedResponse,
+    StoreError,
+};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 200;
@@ -42,7 +45,7 @@ fn parse_list_params(params: ListParams) -> Result<ContractFilter> {
     let state = params
         .state
         .filter(|s| !s.is_empty())
-        .and_then(|s| errors.check("state", s.parse::<ContractState>()));
+        .and_then(|s| errors.check("state", ContractState::parse(&s)));
     let before = params.cursor.filter(|c| !c.is_empty()).and_then(|c| {
         errors.check(
             "cursor",
@@ -119,7 +122,7 @@ impl Service {
         principal: &Principal,
         draft: ContractDraft,
         idempotency_key: Option<String>,
-    ) -> Result<Outcome<ContractView>> {
+    ) -> Result<Outcome<ContractDetail>> {
         if !principal.has(Role::Submitter) {
             return Err(Error::forbidden(
                 "需要经办人角色 / the submitter role is required",
@@ -154,7 +157,7 @@ impl Service {
             created_by: principal.user_id,
             created_at: now(),
         };
-        let view = ContractView::from(record.clone().into_detail());
+        let view = record.clone().into_detail();
         let saved = match idempotency_key {
             Some(key) => Some(SavedResponse {
                 user_id: principal.user_id,
@@ -204,18 +207,16 @@ impl Service {
             None
         };
         Ok(ContractPage {
-            items: rows.into_iter().map(ContractSummaryView::from).collect(),
+            items: rows,
             next_cursor,
         })
     }
 
     /// # Errors
     /// 404 when the contract does not exist or is outside the reader's view.
-    pub async fn get_contract(&self, principal: &Principal, id: Uuid) -> Result<ContractView> {
+    pub async fn get_contract(&self, principal: &Principal, id: Uuid) -> Result<ContractDetail> {
         let detail = self.store.contract(id, principal.visibility()).await?;
-        detail
-            .map(ContractView::from)
-            .ok_or_else(contract_not_found)
+        detail.ok_or_else(contract_not_found)
     }
 
     /// Stores a new immutable body version.
@@ -230,7 +231,7 @@ impl Service {
         id: Uuid,
         body_markdown: String,
         expected_version: i64,
-    ) -> Result<ContractView> {
+    ) -> Result<ContractDetail> {
         let detail = self
             .store
             .contract(id, principal.visibility())
@@ -278,7 +279,13 @@ impl Service {
     ) -> Result<Vec<VersionView>> {
         self.get_contract(principal, id).await?;
         let versions = self.store.contract_versions(id).await?;
-        Ok(versions.into_iter().map(VersionView::from).collect())
+        Ok(versions
+            .into_iter()
+            .map(|version| VersionView {
+                version,
+                body_markdown: None,
+            })
+            .collect())
     }
 
     /// # Errors
@@ -296,17 +303,17 @@ impl Service {
             .await?
             .ok_or_else(|| Error::not_found("版本不存在 / version not found"))?;
         Ok(VersionView {
+            version,
             body_markdown: Some(body),
-            ..VersionView::from(version)
         })
     }
 }
 
 impl NewContractRecord {
     /// The contract as it will read back once stored.
-    fn into_detail(self) -> crate::store::ContractDetail {
-        crate::store::ContractDetail {
-            contract: crate::store::Contract {
+    fn into_detail(self) -> ContractDetail {
+        ContractDetail {
+            contract: Contract {
                 id: self.id,
                 agency_id: self.agency_id,
                 title: self.title,

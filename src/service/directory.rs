@@ -3,12 +3,11 @@
 
 use uuid::Uuid;
 
-use super::views::{AgencyView, UserView};
 use super::{Actor, Service, password};
 use crate::domain::field::bounded_text;
 use crate::domain::{Email, FieldErrors, Principal, Role, Roles};
 use crate::error::{Error, Result};
-use crate::store::{Agency, NewUserRecord};
+use crate::store::{Agency, NewUserRecord, User};
 
 const MAX_NAME_CHARS: usize = 100;
 
@@ -77,7 +76,7 @@ impl Service {
         actor: Actor<'_>,
         name: &str,
         parent_id: Option<Uuid>,
-    ) -> Result<AgencyView> {
+    ) -> Result<Agency> {
         if let Actor::User(principal) = actor {
             require_admin(principal)?;
         }
@@ -110,24 +109,23 @@ impl Service {
             created_at: audit.at,
         };
         self.store.create_agency(&agency, audit).await?;
-        Ok(agency.into())
+        Ok(agency)
     }
 
     /// # Errors
     /// 403 without the admin or auditor role.
-    pub async fn list_agencies(&self, principal: &Principal) -> Result<Vec<AgencyView>> {
+    pub async fn list_agencies(&self, principal: &Principal) -> Result<Vec<Agency>> {
         require_directory_reader(principal)?;
-        let agencies = self.store.list_agencies(principal.visibility()).await?;
-        Ok(agencies.into_iter().map(AgencyView::from).collect())
+        Ok(self.store.list_agencies(principal.visibility()).await?)
     }
 
     /// Looks an agency up by its exact name (for the command line).
     ///
     /// # Errors
     /// 404 when there is none.
-    pub async fn agency_named(&self, name: &str) -> Result<AgencyView> {
+    pub async fn agency_named(&self, name: &str) -> Result<Agency> {
         let agency = self.store.agency_by_name(name.trim()).await?;
-        agency.map(AgencyView::from).ok_or_else(|| {
+        agency.ok_or_else(|| {
             Error::not_found(format!(
                 "没有名为 {name:?} 的机构 / no agency named {name:?}"
             ))
@@ -136,7 +134,7 @@ impl Service {
 
     /// # Errors
     /// 403 without the admin role; 422 naming every invalid field; 409 when the e-mail is taken.
-    pub async fn create_user(&self, actor: Actor<'_>, input: UserInput) -> Result<UserView> {
+    pub async fn create_user(&self, actor: Actor<'_>, input: UserInput) -> Result<User> {
         if let Actor::User(principal) = actor {
             require_admin(principal)?;
         }
@@ -148,7 +146,7 @@ impl Service {
             input
                 .roles
                 .iter()
-                .map(|r| r.parse::<Role>())
+                .map(|r| Role::parse(r))
                 .collect::<Result<Vec<_>, _>>()
                 .and_then(Roles::new),
         );
@@ -178,7 +176,7 @@ impl Service {
         };
         self.store.create_user(&record, audit).await?;
         let user = self.store.user(record.id).await?;
-        user.map(UserView::from).ok_or_else(|| {
+        user.ok_or_else(|| {
             Error::Internal(anyhow::anyhow!(
                 "user {} vanished after creation",
                 record.id
@@ -188,10 +186,9 @@ impl Service {
 
     /// # Errors
     /// 403 without the admin or auditor role.
-    pub async fn list_users(&self, principal: &Principal) -> Result<Vec<UserView>> {
+    pub async fn list_users(&self, principal: &Principal) -> Result<Vec<User>> {
         require_directory_reader(principal)?;
-        let users = self.store.list_users(principal.visibility()).await?;
-        Ok(users.into_iter().map(UserView::from).collect())
+        Ok(self.store.list_users(principal.visibility()).await?)
     }
 
     /// Deactivates (their tokens stop working at once) or reactivates a user.
@@ -204,7 +201,7 @@ impl Service {
         principal: &Principal,
         user_id: Uuid,
         active: bool,
-    ) -> Result<UserView> {
+    ) -> Result<User> {
         require_admin(principal)?;
         if principal.user_id == user_id {
             return Err(Error::forbidden(
@@ -227,7 +224,6 @@ impl Service {
         {
             return Err(not_found());
         }
-        let user = self.store.user(user_id).await?.ok_or_else(not_found)?;
-        Ok(user.into())
+        self.store.user(user_id).await?.ok_or_else(not_found)
     }
 }

@@ -1,6 +1,8 @@
 //! The rows the store reads and writes, as plain structs.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::{ContractState, ContractType, Role};
@@ -19,7 +21,8 @@ pub struct AuditMeta {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// An agency in the tree (a government, a bureau, a unit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Agency {
     pub id: Uuid,
     pub name: String,
@@ -38,7 +41,8 @@ pub struct NewUserRecord {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A user account; the password hash never leaves the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -83,7 +87,7 @@ pub struct NewContractRecord {
 }
 
 /// A contract's facts and where it stands; what a list shows.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Contract {
     pub id: Uuid,
     pub agency_id: Uuid,
@@ -91,13 +95,18 @@ pub struct Contract {
     #[sqlx(try_from = "String")]
     pub contract_type: ContractType,
     pub counterparty: String,
+    /// The amount in fen (1/100 yuan).
     pub amount_fen: i64,
     pub funding_source: Option<String>,
+    /// How the contract names the agency (甲方, 采购人, "the County"…).
     pub agency_party: String,
     #[sqlx(try_from = "String")]
     pub state: ContractState,
+    /// Send this back as `expected_version` when changing the contract.
     pub version: i64,
+    /// The number of the current body version.
     pub body_version: i64,
+    /// SHA-256 of the current body; signing is pinned to it.
     pub body_sha256: String,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -105,8 +114,9 @@ pub struct Contract {
 }
 
 /// A contract with its current body and signatories; what the contract page shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ContractDetail {
+    #[serde(flatten)]
     pub contract: Contract,
     pub body_markdown: String,
     pub signatories: Vec<String>,
@@ -134,7 +144,7 @@ pub struct BodyChange {
 }
 
 /// One immutable body version of a contract.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct ContractVersion {
     pub number: i64,
     pub sha256: String,
