@@ -12,6 +12,7 @@ pub mod http;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod workflow;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1,0 +1,145 @@
+//! Review deadlines in working days: Monday to Friday, minus public holidays, plus the weekend
+//! days declared working days (调休). Dates are Beijing dates; a deadline ends at midnight
+//! Beijing time (China keeps UTC+8 all year).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Offset, Utc, Weekday};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkingCalendar {
+    holidays: BTreeSet<NaiveDate>,
+    working_weekends: BTreeSet<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    #[serde(default)]
+    #[allow(dead_code)]
+    year: Option<i32>,
+    #[serde(default)]
+    holidays: Vec<NaiveDate>,
+    #[serde(default)]
+    working_weekends: Vec<NaiveDate>,
+}
+
+fn beijing() -> FixedOffset {
+    // 8 hours is within FixedOffset's ±24 h range, so this never falls back.
+    FixedOffset::east_opt(8 * 3600).unwrap_or(Utc.fix())
+}
+
+impl WorkingCalendar {
+    /// Parses a calendar file (`holidays = [dates]`, `working_weekends = [dates]`).
+    ///
+    /// # Errors
+    /// A message with the line of the first problem.
+    pub fn parse(file: &str, source: &str) -> Result<Self, String> {
+        let raw: RawCalendar = toml::from_str(source).map_err(|e| {
+            let line = e.span().map_or(1, |span| {
+                source[..span.start.min(source.len())].matches('\n').count() + 1
+            });
+            format!("{file}:{line}: {}", e.message())
+        })?;
+        let calendar = Self {
+            holidays: raw.holidays.into_iter().collect(),
+            working_weekends: raw.working_weekends.into_iter().collect(),
+        };
+        if let Some(day) = calendar.working_weekends.iter().find(|d| !is_weekend(**d)) {
+            return Err(format!(
+                "{file}: {day} is listed as a working weekend day but is a weekday"
+            ));
+        }
+        Ok(calendar)
+    }
+
+    pub fn is_working_day(&self, day: NaiveDate) -> bool {
+        if self.working_weekends.contains(&day) {
+            return true;
+        }
+        !is_weekend(day) && !self.holidays.contains(&day)
+    }
+
+    /// The `n`th working day after `start` (not counting `start` itself).
+    pub fn add_working_days(&self, start: NaiveDate, n: u32) -> NaiveDate {
+        let mut day = start;
+        let mut remaining = n;
+        while remaining > 0 {
+            day = day.checked_add_days(Days::new(1)).unwrap_or(day);
+            if self.is_working_day(day) {
+                remaining -= 1;
+            }
+        }
+        day
+    }
+
+    /// When a stage entered at `entered` with `sla_days` working days is due: the end of the
+    /// last working day, Beijing time.
+    pub fn due_at(&self, entered: DateTime<Utc>, sla_days: u32) -> DateTime<Utc> {
+        let start = entered.with_timezone(&beijing()).date_naive();
+        let last = self.add_working_days(start, sla_days);
+        let end = last.succ_opt().unwrap_or(last);
+        end.and_hms_opt(0, 0, 0)
+            .and_then(|midnight| midnight.and_local_timezone(beijing()).single())
+            .map_or(entered, |local| local.with_timezone(&Utc))
+    }
+}
+
+fn is_weekend(day: NaiveDate) -> bool {
+    matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calendar() -> WorkingCalendar {
+        WorkingCalendar::parse("cn.toml", include_str!("../../workflows/calendar-cn.toml")).unwrap()
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn skips_weekends_and_holidays_and_counts_make_up_days() {
+        let cal = calendar();
+        assert!(!cal.is_working_day(date("2026-10-01")), "National Day");
+        assert!(
+            cal.is_working_day(date("2026-10-10")),
+            "a Saturday made a working day"
+        );
+        // Friday 2026-09-18: Mon 21, Tue 22, Wed 23, Thu 24 are working days; Sun 20 is 调休.
+        assert_eq!(
+            cal.add_working_days(date("2026-09-18"), 1),
+            date("2026-09-20")
+        );
+        // Entering on 2026-09-30: 10-01..07 are off, 10-08 Thu, 10-09 Fri, 10-10 Sat (调休).
+        assert_eq!(
+            cal.add_working_days(date("2026-09-30"), 3),
+            date("2026-10-10")
+        );
+        // An ordinary week in another year: only weekends count.
+        assert_eq!(
+            cal.add_working_days(date("2027-03-05"), 5),
+            date("2027-03-12")
+        );
+    }
+
+    #[test]
+    fn a_deadline_ends_at_beijing_midnight() {
+        let cal = calendar();
+        // 2026-11-26 20:00 UTC is already Friday 27 in Beijing; five working days → Fri 4 Dec.
+        let entered: DateTime<Utc> = "2026-11-26T20:00:00Z".parse().unwrap();
+        let due: DateTime<Utc> = "2026-12-04T16:00:00Z".parse().unwrap();
+        assert_eq!(cal.due_at(entered, 5), due);
+    }
+
+    #[test]
+    fn refuses_a_weekday_listed_as_working_weekend() {
+        let error =
+            WorkingCalendar::parse("x.toml", r#"working_weekends = ["2026-10-09"]"#).unwrap_err();
+        assert!(error.contains("2026-10-09"), "{error}");
+    }
+}
