@@ -1,15 +1,20 @@
 //! The command line: each subcommand calls the same services as the HTTP API.
 
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, anyhow};
 use tokio::io::AsyncBufReadExt;
 use tokio::net::TcpListener;
 
-use crate::config::{AdminCommand, Cli, Command, GlobalArgs, ServeArgs, redact_url};
+use crate::config::{
+    AdminCommand, AuditCommand, Cli, Command, GlobalArgs, ServeArgs, WorkflowCommand, redact_url,
+};
+use crate::notify::Templates;
+use crate::resources::Resources;
 use crate::service::directory::UserInput;
 use crate::service::{Actor, Service, demo};
-use crate::{App, Settings, shutdown_signal, store};
+use crate::{App, Settings, shutdown_signal, store, workflow};
 
 /// Runs the parsed command; the exit code tells scripts whether it worked.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -17,6 +22,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(&cli.global, args).await,
         Command::Migrate => migrate(&cli.global).await,
         Command::Admin(command) => admin(&cli.global, command).await,
+        Command::Workflow(command) => workflow_command(&cli.global, command),
+        Command::Audit(AuditCommand::Verify) => audit_verify(&cli.global).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -33,6 +40,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         database: global.database_options(),
         http: args.http,
         auth: args.auth,
+        resources: global.resource_paths(),
     };
     let app = App::build(settings).await?;
     if args.demo {
@@ -40,7 +48,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             .service()
             .seed_demo()
             .await
-            .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+            .map_err(|e| anyhow!("seeding the demo: {e}"))?;
         print_demo_logins(&logins, args.bind);
     }
     let listener = TcpListener::bind(args.bind)
@@ -50,6 +58,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         address = %listener.local_addr()?,
         database = %redact_url(&global.database_url),
         backend = app.service().store().backend(),
+        workflow = %app.service().current_workflow().key(),
         "contract-review listening"
     );
     app.serve(listener, shutdown_signal()).await
@@ -79,9 +88,14 @@ async fn migrate(global: &GlobalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn admin(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<()> {
+async fn service(global: &GlobalArgs) -> anyhow::Result<Service> {
     let store = store::connect(&global.database_url, &global.database_options()).await?;
-    let service = Service::new(store, Default::default()).await?;
+    let resources = Resources::load(&global.resource_paths())?;
+    Service::new(store, Default::default(), resources).await
+}
+
+async fn admin(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<()> {
+    let service = service(global).await?;
     match command {
         AdminCommand::CreateAgency { name, parent } => {
             let parent_id = match parent {
@@ -124,6 +138,61 @@ async fn admin(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<()>
     Ok(())
 }
 
+/// `workflow check` and `workflow graph`: offline, no database.
+fn workflow_command(global: &GlobalArgs, command: WorkflowCommand) -> anyhow::Result<()> {
+    let (file, graph) = match command {
+        WorkflowCommand::Check { file } => (file, false),
+        WorkflowCommand::Graph { file } => (file, true),
+    };
+    let path = file.unwrap_or_else(|| global.workflow.clone());
+    let definition = load_definition(&path, &global.templates_dir)?;
+    if graph {
+        print!("{}", workflow::graph::mermaid(&definition, None));
+    } else {
+        println!(
+            "{}: {} 合法 / valid: {} states, {} transitions",
+            path.display(),
+            definition.key(),
+            definition.states.len(),
+            definition.transitions.len()
+        );
+    }
+    Ok(())
+}
+
+fn load_definition(path: &Path, templates_dir: &Path) -> anyhow::Result<workflow::Definition> {
+    let source =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let templates = Templates::load(templates_dir)?;
+    workflow::parse(&path.display().to_string(), &source, &|event| {
+        templates.has_email(event)
+    })
+    .map_err(|errors| anyhow!("the workflow file is invalid:\n{errors}"))
+}
+
+async fn audit_verify(global: &GlobalArgs) -> anyhow::Result<()> {
+    let service = service(global).await?;
+    let report = service.verify_audit().await.map_err(anyhow_of)?;
+    if report.broken.is_empty() {
+        println!(
+            "审计链完好 / audit trail intact: {} chains, {} events verified",
+            report.chains, report.events
+        );
+        return Ok(());
+    }
+    for broken in &report.broken {
+        eprintln!(
+            "审计链断裂 / audit chain broken: {} {} at event {} (seq {}): {}",
+            broken.subject_kind, broken.subject_id, broken.event_id, broken.seq, broken.reason
+        );
+    }
+    Err(anyhow!(
+        "{} of {} audit chains are broken",
+        report.broken.len(),
+        report.chains
+    ))
+}
+
 /// The first line of standard input, without its line ending.
 async fn read_password_line() -> anyhow::Result<String> {
     let mut line = String::new();
@@ -142,9 +211,9 @@ fn anyhow_of(error: crate::error::Error) -> anyhow::Error {
                 .iter()
                 .map(|e| format!("{}: {}", e.field, e.message))
                 .collect();
-            anyhow::anyhow!(lines.join("; "))
+            anyhow!(lines.join("; "))
         }
         crate::error::Error::Internal(cause) => cause,
-        other => anyhow::anyhow!(other.to_string()),
+        other => anyhow!(other.to_string()),
     }
 }

@@ -4,10 +4,12 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::resources::ResourcePaths;
 use crate::store::DatabaseOptions;
 
 #[derive(Debug, Parser)]
@@ -48,12 +50,47 @@ pub struct GlobalArgs {
     #[arg(long, env = "CONTRACT_REVIEW_SQLITE_SYNCHRONOUS", value_enum, default_value_t = SqliteSync::Full, global = true)]
     pub sqlite_synchronous: SqliteSync,
 
+    /// The review workflow definition.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_WORKFLOW",
+        default_value = "workflows/contract-review.toml",
+        global = true
+    )]
+    pub workflow: PathBuf,
+
+    /// Public holidays and make-up working days, for review deadlines.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_CALENDAR",
+        default_value = "workflows/calendar-cn.toml",
+        global = true
+    )]
+    pub calendar: PathBuf,
+
+    /// The directory holding opinion.md and email/*.md.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_TEMPLATES_DIR",
+        default_value = "templates",
+        global = true
+    )]
+    pub templates_dir: PathBuf,
+
     /// Log output: `text` for people, `json` for log collectors. Levels come from RUST_LOG.
     #[arg(long, env = "CONTRACT_REVIEW_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
 }
 
 impl GlobalArgs {
+    pub fn resource_paths(&self) -> ResourcePaths {
+        ResourcePaths {
+            workflow: self.workflow.clone(),
+            calendar: self.calendar.clone(),
+            templates: self.templates_dir.clone(),
+        }
+    }
+
     pub fn database_options(&self) -> DatabaseOptions {
         DatabaseOptions {
             max_connections: self.db_max_connections,
@@ -69,6 +106,9 @@ impl fmt::Debug for GlobalArgs {
             .field("database_url", &redact_url(&self.database_url))
             .field("db_max_connections", &self.db_max_connections)
             .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .field("workflow", &self.workflow)
+            .field("calendar", &self.calendar)
+            .field("templates_dir", &self.templates_dir)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -109,6 +149,26 @@ pub enum Command {
     /// Manage agencies and users from the command line.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Check or draw a workflow definition, offline.
+    #[command(subcommand)]
+    Workflow(WorkflowCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkflowCommand {
+    /// Validate a workflow file (default: --workflow); exit 1 naming each problem's line.
+    Check { file: Option<PathBuf> },
+    /// Print a workflow as a Mermaid state diagram.
+    Graph { file: Option<PathBuf> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every hash chain; exit 1 naming the contract and event where one breaks.
+    Verify,
 }
 
 #[derive(Debug, Clone, Args)]

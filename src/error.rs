@@ -21,6 +21,9 @@ pub enum Error {
     /// The request conflicts with the current state (stale version, duplicate, wrong state).
     #[error("{detail}")]
     Conflict { kind: &'static str, detail: String },
+    /// A workflow guard refused the transition (separation of duties, open findings…).
+    #[error("{reason}")]
+    Guard { guard: &'static str, reason: String },
     /// Well-formed input whose fields are invalid; names every one.
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
@@ -64,7 +67,7 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict { .. } => StatusCode::CONFLICT,
-            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Invalid(_) | Error::Guard { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -81,6 +84,7 @@ impl Error {
             Error::NotFound(_) => "/problems/not-found",
             Error::Conflict { kind, .. } => kind,
             Error::Invalid(_) => "/problems/invalid-input",
+            Error::Guard { .. } => "/problems/guard-failed",
             Error::BadRequest { .. } => "/problems/malformed-request",
             Error::PayloadTooLarge => "/problems/payload-too-large",
             Error::UnsupportedMediaType => "/problems/unsupported-media-type",
@@ -96,6 +100,7 @@ impl Error {
             Error::NotFound(_) => "未找到 / Not found",
             Error::Conflict { .. } => "状态冲突 / Conflict",
             Error::Invalid(_) => "输入无效 / Invalid input",
+            Error::Guard { .. } => "不满足流转条件 / A workflow guard refused",
             Error::BadRequest { .. } => "请求格式错误 / Malformed request",
             Error::PayloadTooLarge => "请求过大 / Payload too large",
             Error::UnsupportedMediaType => "不支持的内容类型 / Unsupported media type",
@@ -162,6 +167,9 @@ pub struct Problem {
     /// Every invalid field, for `invalid-input` problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The workflow guard that refused, for `guard-failed` problems.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<String>,
 }
 
 impl IntoResponse for Error {
@@ -185,6 +193,10 @@ impl IntoResponse for Error {
             detail: self.detail(),
             field,
             errors,
+            guard: match &self {
+                Error::Guard { guard, .. } => Some((*guard).to_owned()),
+                _ => None,
+            },
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();

@@ -9,6 +9,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod notify;
+pub mod resources;
 pub mod service;
 pub mod store;
 pub mod telemetry;
@@ -24,6 +26,7 @@ use tokio::net::TcpListener;
 use config::{AuthSettings, HttpSettings};
 use http::AppState;
 use http::metrics::Metrics;
+use resources::{ResourcePaths, Resources};
 use service::Service;
 use store::DatabaseOptions;
 
@@ -34,6 +37,7 @@ pub struct Settings {
     pub database: DatabaseOptions,
     pub http: HttpSettings,
     pub auth: AuthSettings,
+    pub resources: ResourcePaths,
 }
 
 /// The assembled application: store, services, metrics, router.
@@ -42,13 +46,15 @@ pub struct App {
 }
 
 impl App {
-    /// Opens (and migrates) the database and wires the services.
+    /// Opens (and migrates) the database, loads and checks the workflow, calendar and templates,
+    /// and wires the services.
     ///
     /// # Errors
-    /// When the database cannot be opened or migrated.
+    /// When the database cannot be opened or migrated, or a configuration file is invalid.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = store::connect(&settings.database_url, &settings.database).await?;
-        let service = Service::new(store, settings.auth).await?;
+        let resources = Resources::load(&settings.resources)?;
+        let service = Service::new(store, settings.auth, resources).await?;
         let state = AppState {
             service,
             metrics: Arc::new(Metrics::new()),

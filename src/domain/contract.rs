@@ -352,7 +352,5 @@ mod tests {
                 .unwrap_err()
                 .contains("revision_requested")
         );
-        assert!(ContractState::Draft.body_editable());
-        assert!(!ContractState::Approved.body_editable());
     }
 }

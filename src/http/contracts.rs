@@ -29,7 +29,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_version))
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
     match headers.get("idempotency-key") {
         None => Ok(None),
         Some(value) => {
@@ -86,7 +86,7 @@ async fn create_contract(
     })
 }
 
-fn replayed(status: u16, body: String) -> Response {
+pub(super) fn replayed(status: u16, body: String) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
@@ -111,6 +111,8 @@ pub struct ListQuery {
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<i64>,
+    /// `true`: only contracts whose current review stage is past its deadline.
+    pub overdue: Option<bool>,
 }
 
 /// List the contracts the caller may see, newest first.
@@ -130,6 +132,7 @@ async fn list_contracts(
         q: query.q,
         cursor: query.cursor,
         limit: query.limit,
+        overdue: query.overdue,
     };
     Ok(Json(
         state

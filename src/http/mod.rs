@@ -5,10 +5,12 @@
 mod agencies;
 mod auth;
 mod contracts;
+mod delegations;
 pub mod extract;
 pub mod metrics;
 mod ops;
 mod users;
+mod workflow;
 
 use std::sync::Arc;
 
@@ -47,6 +49,7 @@ pub struct AppState {
     tags(
         (name = "auth", description = "登录 / Sign-in"),
         (name = "contracts", description = "合同 / Contracts"),
+        (name = "workflow", description = "审查流程 / The review workflow"),
         (name = "admin", description = "机构与用户 / Agencies and users"),
         (name = "ops", description = "运维 / Operations"),
     )
@@ -71,7 +74,9 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(contracts::router())
         .merge(agencies::router())
-        .merge(users::router());
+        .merge(users::router())
+        .merge(workflow::router())
+        .merge(delegations::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .merge(ops::router())

@@ -39,6 +39,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 detail: "数据库无响应 / the database does not answer".into(),
                 field: None,
                 errors: Vec::new(),
+                guard: None,
             };
             let mut response =
                 (StatusCode::SERVICE_UNAVAILABLE, axum::Json(problem)).into_response();

@@ -3,6 +3,7 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::transitions::refusal_error;
 use super::views::{ContractPage, VersionView};
 use super::{Service, now};
 use crate::domain::access::may_edit_contract;
@@ -13,6 +14,7 @@ use crate::store::{
     BodyChange, Contract, ContractDetail, ContractFilter, NewContractRecord, SavedResponse,
     StoreError,
 };
+use crate::workflow::engine;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 200;
@@ -34,6 +36,8 @@ pub struct ListParams {
     pub q: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
+    /// Only contracts whose current review stage is past its deadline.
+    pub overdue: Option<bool>,
 }
 
 fn contract_not_found() -> Error {
@@ -74,6 +78,7 @@ fn parse_list_params(params: ListParams) -> Result<ContractFilter> {
         text,
         before,
         limit,
+        overdue_at: params.overdue.unwrap_or(false).then(now),
     })
 }
 
@@ -97,7 +102,10 @@ pub fn parse_idempotency_key(raw: &str) -> Result<String> {
     }
 }
 
-fn replay_or_mismatch<T>(saved: SavedResponse, request_hash: &str) -> Result<Outcome<T>> {
+pub(super) fn replay_or_mismatch<T>(
+    saved: SavedResponse,
+    request_hash: &str,
+) -> Result<Outcome<T>> {
     if saved.request_hash != request_hash {
         return Err(Error::invalid(
             "Idempotency-Key",
@@ -154,6 +162,9 @@ impl Service {
                 .collect(),
             body_markdown: contract.body.markdown().to_owned(),
             body_sha256: contract.body.sha256().to_owned(),
+            state: self.current_workflow().initial,
+            workflow_id: self.current_workflow().id.clone(),
+            workflow_version: self.current_workflow().version,
             created_by: principal.user_id,
             created_at: now(),
         };
@@ -232,12 +243,8 @@ impl Service {
         body_markdown: String,
         expected_version: i64,
     ) -> Result<ContractDetail> {
-        let detail = self
-            .store
-            .contract(id, principal.visibility())
-            .await?
-            .ok_or_else(contract_not_found)?;
-        let contract = &detail.contract;
+        let situation = self.situation(principal, id, None).await?;
+        let contract = &situation.detail.contract;
         if !may_edit_contract(&principal.roles, principal.agency_id, contract.agency_id) {
             return Err(Error::forbidden(
                 "只有本机构的经办人可以修改合同正文 / only a submitter of the contract's agency may change its body",
@@ -246,26 +253,30 @@ impl Service {
         if contract.version != expected_version {
             return Err(stale());
         }
-        if !contract.state.body_editable() {
-            return Err(Error::Conflict {
-                kind: "/problems/invalid-state",
-                detail: format!(
-                    "合同处于 {} 状态，只有草稿或退回修改的合同可以修改正文 / the contract is {}; only a draft or a contract returned for revision can be edited",
-                    contract.state, contract.state
-                ),
-            });
-        }
+        // Editable states take the new text as it is; an approved contract goes back to review.
+        let plan = engine::on_body_change(
+            &situation.definition,
+            &situation.facts(),
+            &situation.actor(),
+        )
+        .map_err(refusal_error)?;
         let body = Body::parse(body_markdown)
             .map_err(|message| Error::invalid("body_markdown", message))?;
+        let at = now();
+        let new_version = (contract.body_version + 1, body.sha256());
+        let transition = plan.map(|plan| {
+            self.transition_record(&situation, &plan, expected_version + 1, new_version, at)
+        });
+        let change = BodyChange {
+            contract_id: id,
+            expected_version,
+            body_markdown: body.markdown().to_owned(),
+            body_sha256: body.sha256().to_owned(),
+            actor_id: principal.user_id,
+            at,
+        };
         self.store
-            .replace_body(&BodyChange {
-                contract_id: id,
-                expected_version,
-                body_markdown: body.markdown().to_owned(),
-                body_sha256: body.sha256().to_owned(),
-                actor_id: principal.user_id,
-                at: now(),
-            })
+            .replace_body(&change, transition.as_ref())
             .await?;
         self.get_contract(principal, id).await
     }
@@ -322,10 +333,14 @@ impl NewContractRecord {
                 amount_fen: self.amount_fen,
                 funding_source: self.funding_source,
                 agency_party: self.agency_party,
-                state: ContractState::Draft,
+                state: self.state,
                 version: 1,
                 body_version: 1,
                 body_sha256: self.body_sha256,
+                approved_sha256: None,
+                due_at: None,
+                workflow_id: self.workflow_id,
+                workflow_version: self.workflow_version,
                 created_by: self.created_by,
                 created_at: self.created_at,
                 updated_at: self.created_at,
@@ -347,6 +362,7 @@ mod tests {
             q: None,
             cursor: Some("not-a-uuid".into()),
             limit: Some(0),
+            overdue: None,
         };
         let Err(Error::Invalid(errors)) = parse_list_params(params) else {
             panic!("expected invalid input");

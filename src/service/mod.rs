@@ -2,12 +2,16 @@
 //! and commits the outcome in one store call. The JSON API, the CLI and the demo seeding all go
 //! through here, so none of them repeats a rule.
 
+pub mod audit;
 pub mod auth;
 pub mod contracts;
+pub mod delegations;
 pub mod demo;
 pub mod directory;
 mod password;
+pub mod transitions;
 pub mod views;
+mod workflows;
 
 use std::sync::Arc;
 
@@ -15,7 +19,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::config::AuthSettings;
 use crate::domain::Principal;
+use crate::notify::Templates;
+use crate::resources::Resources;
 use crate::store::{AuditMeta, SharedStore};
+use crate::workflow::WorkingCalendar;
+use workflows::Workflows;
 
 /// Who asks for a change: a signed-in user, or the operator at the command line.
 #[derive(Debug, Clone, Copy)]
@@ -41,21 +49,46 @@ impl Actor<'_> {
 pub struct Service {
     store: SharedStore,
     auth: Arc<AuthSettings>,
+    workflows: Arc<Workflows>,
+    calendar: Arc<WorkingCalendar>,
+    templates: Arc<Templates>,
     /// A real Argon2 hash of nothing, verified when an e-mail is unknown so that a failed
     /// sign-in takes the same time whether or not the account exists.
     decoy_hash: Arc<str>,
 }
 
 impl Service {
+    /// Validates and stores the workflow definition, then wires the services.
+    ///
     /// # Errors
-    /// When the decoy password hash cannot be computed.
-    pub async fn new(store: SharedStore, auth: AuthSettings) -> anyhow::Result<Self> {
+    /// An invalid workflow file, a workflow changed without a new version, a database failure.
+    pub async fn new(
+        store: SharedStore,
+        auth: AuthSettings,
+        resources: Resources,
+    ) -> anyhow::Result<Self> {
+        let templates = resources.templates;
+        let workflows = Workflows::load(
+            &store,
+            &resources.workflow_file,
+            &resources.workflow_source,
+            &|event| templates.has_email(event),
+        )
+        .await?;
         let decoy_hash = password::hash(password::DECOY.to_owned()).await?;
         Ok(Self {
             store,
             auth: Arc::new(auth),
+            workflows: Arc::new(workflows),
+            calendar: Arc::new(resources.calendar),
+            templates: Arc::new(templates),
             decoy_hash: decoy_hash.into(),
         })
+    }
+
+    /// The workflow new contracts start under.
+    pub fn current_workflow(&self) -> &crate::workflow::Definition {
+        self.workflows.current()
     }
 
     pub fn store(&self) -> &SharedStore {

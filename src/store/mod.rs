@@ -10,7 +10,7 @@ mod sql;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::domain::audit::{AuditRecord, SubjectKind};
@@ -107,11 +107,16 @@ pub trait Store: Send + Sync + 'static {
         visibility: Visibility,
         filter: &ContractFilter,
     ) -> StoreResult<Vec<Contract>>;
-    /// Stores a new body version if the contract is still at `expected_version`.
+    /// Stores a new body version if the contract is still at `expected_version`, and fires the
+    /// workflow transition a body change causes, if any, in the same transaction.
     ///
     /// # Errors
     /// [`StoreError::Stale`] when the contract changed in the meantime.
-    async fn replace_body(&self, change: &BodyChange) -> StoreResult<()>;
+    async fn replace_body(
+        &self,
+        change: &BodyChange,
+        transition: Option<&TransitionRecord>,
+    ) -> StoreResult<()>;
     async fn contract_versions(&self, contract_id: Uuid) -> StoreResult<Vec<ContractVersion>>;
     /// One version with its body text.
     async fn contract_version(
@@ -126,4 +131,48 @@ pub trait Store: Send + Sync + 'static {
         kind: SubjectKind,
         subject_id: Uuid,
     ) -> StoreResult<Vec<AuditRecord>>;
+    /// Every audit record, ordered by subject and sequence (for `audit verify`).
+    async fn all_audit_records(&self) -> StoreResult<Vec<AuditRecord>>;
+
+    /// Keeps a loaded workflow definition. Returns the stored one, which differs from `record`
+    /// when that `id@version` was stored before with other content.
+    async fn save_workflow(&self, record: &WorkflowRecord) -> StoreResult<WorkflowRecord>;
+    async fn workflows(&self) -> StoreResult<Vec<WorkflowRecord>>;
+
+    /// Applies a planned transition if the contract is still at `expected_version`: state,
+    /// deadline, approval pin, history row, audit event and notifications, in one transaction,
+    /// with the idempotent response when given.
+    ///
+    /// # Errors
+    /// [`StoreError::Stale`] when another change came first; [`StoreError::Duplicate`] when the
+    /// idempotency key was saved concurrently.
+    async fn apply_transition(
+        &self,
+        transition: &TransitionRecord,
+        saved: Option<&SavedResponse>,
+    ) -> StoreResult<()>;
+    async fn contract_transitions(&self, contract_id: Uuid)
+    -> StoreResult<Vec<ContractTransition>>;
+    /// Everyone who drafted, revised or submitted the contract (separation of duties).
+    async fn contract_authors(&self, contract_id: Uuid) -> StoreResult<Vec<Uuid>>;
+    async fn open_blocking_findings(
+        &self,
+        contract_id: Uuid,
+        body_version: i64,
+    ) -> StoreResult<i64>;
+    async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>>;
+
+    async fn create_delegation(&self, delegation: &Delegation, audit: AuditMeta)
+    -> StoreResult<()>;
+    /// Delegations where the user is the delegator or the deputy, newest first.
+    async fn delegations_of(&self, user_id: Uuid) -> StoreResult<Vec<Delegation>>;
+    async fn delegation(&self, id: Uuid) -> StoreResult<Option<Delegation>>;
+    async fn revoke_delegation(&self, id: Uuid, audit: AuditMeta) -> StoreResult<bool>;
+    /// Whether `deputy` may act for `delegator` on `day`.
+    async fn delegation_active(
+        &self,
+        delegator: Uuid,
+        deputy: Uuid,
+        day: NaiveDate,
+    ) -> StoreResult<bool>;
 }

@@ -1,6 +1,6 @@
 //! The rows the store reads and writes, as plain structs.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -82,6 +82,10 @@ pub struct NewContractRecord {
     pub signatories: Vec<String>,
     pub body_markdown: String,
     pub body_sha256: String,
+    /// The workflow's initial state.
+    pub state: ContractState,
+    pub workflow_id: String,
+    pub workflow_version: i64,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
 }
@@ -108,6 +112,13 @@ pub struct Contract {
     pub body_version: i64,
     /// SHA-256 of the current body; signing is pinned to it.
     pub body_sha256: String,
+    /// SHA-256 of the version the review approved, once approved; only that version can be signed.
+    pub approved_sha256: Option<String>,
+    /// When the current review stage is due, if it has a deadline.
+    pub due_at: Option<DateTime<Utc>>,
+    /// The workflow the contract started under; it finishes under the same rules.
+    pub workflow_id: String,
+    pub workflow_version: i64,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -130,9 +141,12 @@ pub struct ContractFilter {
     pub text: Option<String>,
     /// Only contracts created before this one (the last id of the previous page).
     pub before: Option<Uuid>,
+    /// Only contracts whose current stage was due before this time.
+    pub overdue_at: Option<DateTime<Utc>>,
     pub limit: i64,
 }
 
+/// A new body version. Replacing the body clears any approval: the new text was not reviewed.
 #[derive(Debug, Clone)]
 pub struct BodyChange {
     pub contract_id: Uuid,
@@ -162,4 +176,96 @@ pub struct SavedResponse {
     pub status: i64,
     pub response: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// A workflow definition as loaded from its file, kept so that contracts pinned to it can finish.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WorkflowRecord {
+    pub id: String,
+    pub version: i64,
+    pub sha256: String,
+    pub source: String,
+    pub loaded_at: DateTime<Utc>,
+}
+
+/// Everything one transition writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct TransitionRecord {
+    pub id: Uuid,
+    pub contract_id: Uuid,
+    /// The contract's version the plan was made against.
+    pub expected_version: i64,
+    pub transition: String,
+    pub from: ContractState,
+    pub to: ContractState,
+    pub outcome: Option<String>,
+    pub actor_id: Uuid,
+    pub on_behalf_of: Option<Uuid>,
+    pub opinion: Option<String>,
+    pub body_version: i64,
+    pub body_sha256: String,
+    /// Record the body as the approved version.
+    pub pins_version: bool,
+    pub due_at: Option<DateTime<Utc>>,
+    pub notifications: Vec<NotificationRecord>,
+    /// `id@version` of the workflow, for the audit trail.
+    pub workflow: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRecord {
+    pub event: String,
+    pub audience: Vec<String>,
+}
+
+/// One step of a contract's workflow history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ContractTransition {
+    pub id: Uuid,
+    pub transition: String,
+    #[sqlx(try_from = "String")]
+    pub from_state: ContractState,
+    #[sqlx(try_from = "String")]
+    pub to_state: ContractState,
+    pub outcome: Option<String>,
+    pub actor_id: Uuid,
+    /// The reviewer a deputy acted for.
+    pub on_behalf_of: Option<Uuid>,
+    pub opinion: Option<String>,
+    pub body_version: i64,
+    pub body_sha256: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A reviewer's deputy for a range of dates (inclusive, Beijing dates).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Delegation {
+    pub id: Uuid,
+    pub delegator_id: Uuid,
+    pub deputy_id: Uuid,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A finding of the screen on one body version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Finding {
+    pub id: Uuid,
+    pub body_version: i64,
+    pub rule: String,
+    pub category: String,
+    pub severity: String,
+    pub clause: String,
+    pub start_offset: i64,
+    pub end_offset: i64,
+    pub excerpt: String,
+    pub provision: String,
+    pub advice: String,
+    pub created_at: DateTime<Utc>,
+    pub waived_by: Option<Uuid>,
+    pub waived_at: Option<DateTime<Utc>>,
+    pub waive_reason: Option<String>,
 }

@@ -4,7 +4,7 @@
 //! compiled once per backend; what they disagree on lives in [`super::backend`].
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Type};
 use uuid::Uuid;
 
@@ -12,7 +12,7 @@ use super::backend::Backend;
 use super::records::*;
 use super::{Store, StoreError, StoreResult};
 use crate::domain::audit::{AuditEntry, AuditRecord, SubjectKind};
-use crate::domain::{ContractState, Principal, Role, Roles, Visibility};
+use crate::domain::{Principal, Role, Roles, Visibility};
 
 pub(super) struct SqlStore<DB: Backend> {
     pool: Pool<DB>,
@@ -123,52 +123,156 @@ const USER_COLUMNS: &str = "u.id, u.email, u.name, u.agency_id, u.active, u.crea
 
 const CONTRACT_SELECT: &str = "SELECT c.id, c.agency_id, c.title, c.contract_type, c.counterparty,
         c.amount_fen, c.funding_source, c.agency_party, c.state, c.version, c.body_version,
-        v.sha256 AS body_sha256, c.created_by, c.created_at, c.updated_at
+        v.sha256 AS body_sha256, c.approved_sha256, c.due_at, c.workflow_id, c.workflow_version,
+        c.created_by, c.created_at, c.updated_at
     FROM contracts c
     JOIN contract_versions v ON v.contract_id = c.id AND v.number = c.body_version";
 
-/// Appends `entry` to its subject's hash chain inside the caller's transaction.
-async fn append_audit<DB>(conn: &mut DB::Connection, entry: AuditEntry) -> StoreResult<()>
+/// Steps shared by several store methods, run inside the caller's transaction.
+impl<DB> SqlStore<DB>
 where
     DB: Backend,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+    for<'q> Uuid: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
-    for<'q> DateTime<Utc>: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> Option<Uuid>: Encode<'q, DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+    for<'q> &'q str: ColumnIndex<DB::Row>,
     usize: ColumnIndex<DB::Row>,
 {
-    let last: Option<(i64, String)> = sqlx::query_as(
-        "SELECT seq, hash FROM audit_events WHERE subject_kind = $1 AND subject_id = $2
-         ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(entry.subject_kind.as_str().to_owned())
-    .bind(entry.subject_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let record = entry.chain(
-        Uuid::now_v7(),
-        last.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
-    );
-    sqlx::query(
-        "INSERT INTO audit_events (id, subject_kind, subject_id, seq, actor_id, action, at, data, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(record.id)
-    .bind(record.subject_kind)
-    .bind(record.subject_id)
-    .bind(record.seq)
-    .bind(record.actor_id)
-    .bind(record.action)
-    .bind(record.at)
-    .bind(record.data)
-    .bind(record.prev_hash)
-    .bind(record.hash)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    /// Appends `entry` to its subject's hash chain.
+    async fn append_audit(conn: &mut DB::Connection, entry: AuditEntry) -> StoreResult<()> {
+        let last: Option<(i64, String)> = sqlx::query_as(
+            "SELECT seq, hash FROM audit_events WHERE subject_kind = $1 AND subject_id = $2
+             ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(entry.subject_kind.as_str().to_owned())
+        .bind(entry.subject_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let record = entry.chain(
+            Uuid::now_v7(),
+            last.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
+        );
+        sqlx::query(
+            "INSERT INTO audit_events (id, subject_kind, subject_id, seq, actor_id, action, at, data, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(record.id)
+        .bind(record.subject_kind)
+        .bind(record.subject_id)
+        .bind(record.seq)
+        .bind(record.actor_id)
+        .bind(record.action)
+        .bind(record.at)
+        .bind(record.data)
+        .bind(record.prev_hash)
+        .bind(record.hash)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Moves the contract along a planned transition, if it is still at the expected version.
+    async fn write_transition(conn: &mut DB::Connection, t: &TransitionRecord) -> StoreResult<()> {
+        let moved: Option<(Uuid,)> = sqlx::query_as(
+            "UPDATE contracts SET state = $1, version = version + 1, due_at = $2, updated_at = $3,
+                 approved_sha256 = CASE WHEN $4 THEN $5 ELSE approved_sha256 END
+             WHERE id = $6 AND version = $7 AND state = $8
+             RETURNING id",
+        )
+        .bind(t.to.as_str().to_owned())
+        .bind(t.due_at)
+        .bind(t.at)
+        .bind(t.pins_version)
+        .bind(t.body_sha256.clone())
+        .bind(t.contract_id)
+        .bind(t.expected_version)
+        .bind(t.from.as_str().to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if moved.is_none() {
+            return Err(StoreError::Stale);
+        }
+        sqlx::query(
+            "INSERT INTO contract_transitions (id, contract_id, transition, from_state, to_state, outcome,
+                 actor_id, on_behalf_of, opinion, body_version, body_sha256, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(t.id)
+        .bind(t.contract_id)
+        .bind(t.transition.clone())
+        .bind(t.from.as_str().to_owned())
+        .bind(t.to.as_str().to_owned())
+        .bind(t.outcome.clone())
+        .bind(t.actor_id)
+        .bind(t.on_behalf_of)
+        .bind(t.opinion.clone())
+        .bind(t.body_version)
+        .bind(t.body_sha256.clone())
+        .bind(t.at)
+        .execute(&mut *conn)
+        .await?;
+        for notification in &t.notifications {
+            sqlx::query(
+                "INSERT INTO notifications (id, contract_id, transition_id, event, audience, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(t.contract_id)
+            .bind(t.id)
+            .bind(notification.event.clone())
+            .bind(notification.audience.join(","))
+            .bind(t.at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::Contract,
+            subject_id: t.contract_id,
+            actor_id: Some(t.actor_id),
+            action: "contract.transition",
+            at: t.at,
+            data: serde_json::json!({
+                "transition": t.transition,
+                "from": t.from,
+                "to": t.to,
+                "outcome": t.outcome,
+                "on_behalf_of": t.on_behalf_of,
+                "opinion": t.opinion,
+                "body_version": t.body_version,
+                "body_sha256": t.body_sha256,
+                "workflow": t.workflow,
+            }),
+        };
+        Self::append_audit(conn, entry).await
+    }
+
+    async fn save_idempotent_response(
+        conn: &mut DB::Connection,
+        saved: &SavedResponse,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, response, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(saved.user_id)
+        .bind(saved.key.clone())
+        .bind(saved.request_hash.clone())
+        .bind(saved.status)
+        .bind(saved.response.clone())
+        .bind(saved.created_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(unique_as_duplicate("idempotency key"))?;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -182,8 +286,10 @@ where
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> DateTime<Utc>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> NaiveDate: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> Option<Uuid>: Encode<'q, DB>,
     for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
     for<'q> &'q str: ColumnIndex<DB::Row>,
     usize: ColumnIndex<DB::Row>,
 {
@@ -223,7 +329,7 @@ where
             at: audit.at,
             data: serde_json::json!({ "name": agency.name, "parent_id": agency.parent_id }),
         };
-        append_audit::<DB>(&mut tx, entry).await?;
+        Self::append_audit(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -308,7 +414,7 @@ where
                 "roles": user.roles,
             }),
         };
-        append_audit::<DB>(&mut tx, entry).await?;
+        Self::append_audit(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -375,7 +481,7 @@ where
             at: audit.at,
             data: serde_json::json!({ "active": active }),
         };
-        append_audit::<DB>(&mut tx, entry).await?;
+        Self::append_audit(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -488,8 +594,9 @@ where
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         sqlx::query(
             "INSERT INTO contracts (id, agency_id, title, contract_type, counterparty, amount_fen,
-                 funding_source, agency_party, state, version, body_version, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, 1, $10, $11, $11)",
+                 funding_source, agency_party, state, version, body_version, workflow_id, workflow_version,
+                 created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, 1, $10, $11, $12, $13, $13)",
         )
         .bind(contract.id)
         .bind(contract.agency_id)
@@ -499,7 +606,9 @@ where
         .bind(contract.amount_fen)
         .bind(contract.funding_source.clone())
         .bind(contract.agency_party.clone())
-        .bind(ContractState::Draft.as_str().to_owned())
+        .bind(contract.state.as_str().to_owned())
+        .bind(contract.workflow_id.clone())
+        .bind(contract.workflow_version)
         .bind(contract.created_by)
         .bind(contract.created_at)
         .execute(&mut *tx)
@@ -533,26 +642,15 @@ where
                 "contract_type": contract.contract_type,
                 "counterparty": contract.counterparty,
                 "amount_fen": contract.amount_fen,
-                "state": ContractState::Draft,
+                "state": contract.state,
+                "workflow": format!("{}@{}", contract.workflow_id, contract.workflow_version),
                 "body_version": 1,
                 "body_sha256": contract.body_sha256,
             }),
         };
-        append_audit::<DB>(&mut tx, entry).await?;
+        Self::append_audit(&mut tx, entry).await?;
         if let Some(saved) = saved {
-            sqlx::query(
-                "INSERT INTO idempotency_keys (user_id, key, request_hash, status, response, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(saved.user_id)
-            .bind(saved.key.clone())
-            .bind(saved.request_hash.clone())
-            .bind(saved.status)
-            .bind(saved.response.clone())
-            .bind(saved.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(unique_as_duplicate("idempotency key"))?;
+            Self::save_idempotent_response(&mut tx, saved).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -622,6 +720,7 @@ where
                AND ($3 IS NULL OR c.state = $3)
                AND ($4 IS NULL OR LOWER(c.title) LIKE $4 ESCAPE '\\' OR LOWER(c.counterparty) LIKE $4 ESCAPE '\\')
                AND ($5 IS NULL OR c.id < $5)
+               AND ($7 IS NULL OR (c.due_at IS NOT NULL AND c.due_at < $7))
              ORDER BY c.id DESC
              LIMIT $6",
             scope_cte!()
@@ -633,14 +732,20 @@ where
             .bind(pattern)
             .bind(filter.before)
             .bind(filter.limit)
+            .bind(filter.overdue_at)
             .fetch_all(&self.pool)
             .await?)
     }
 
-    async fn replace_body(&self, change: &BodyChange) -> StoreResult<()> {
+    async fn replace_body(
+        &self,
+        change: &BodyChange,
+        transition: Option<&TransitionRecord>,
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let bumped: Option<(i64,)> = sqlx::query_as(
-            "UPDATE contracts SET version = version + 1, body_version = body_version + 1, updated_at = $1
+            "UPDATE contracts SET version = version + 1, body_version = body_version + 1, updated_at = $1,
+                 approved_sha256 = NULL
              WHERE id = $2 AND version = $3
              RETURNING body_version",
         )
@@ -672,7 +777,10 @@ where
             at: change.at,
             data: serde_json::json!({ "body_version": number, "body_sha256": change.body_sha256 }),
         };
-        append_audit::<DB>(&mut tx, entry).await?;
+        Self::append_audit(&mut tx, entry).await?;
+        if let Some(transition) = transition {
+            Self::write_transition(&mut tx, transition).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -727,6 +835,223 @@ where
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(AuditRecord::from).collect())
+    }
+
+    async fn all_audit_records(&self) -> StoreResult<Vec<AuditRecord>> {
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT id, subject_kind, subject_id, seq, actor_id, action, at, data, prev_hash, hash
+             FROM audit_events ORDER BY subject_kind, subject_id, seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(AuditRecord::from).collect())
+    }
+
+    async fn save_workflow(&self, record: &WorkflowRecord) -> StoreResult<WorkflowRecord> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let existing: Option<WorkflowRecord> = sqlx::query_as(
+            "SELECT id, version, sha256, source, loaded_at FROM workflow_definitions WHERE id = $1 AND version = $2",
+        )
+        .bind(record.id.clone())
+        .bind(record.version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(existing) = existing {
+            return Ok(existing);
+        }
+        sqlx::query(
+            "INSERT INTO workflow_definitions (id, version, sha256, source, loaded_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(record.id.clone())
+        .bind(record.version)
+        .bind(record.sha256.clone())
+        .bind(record.source.clone())
+        .bind(record.loaded_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(unique_as_duplicate("workflow version"))?;
+        tx.commit().await?;
+        Ok(record.clone())
+    }
+
+    async fn workflows(&self) -> StoreResult<Vec<WorkflowRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT id, version, sha256, source, loaded_at FROM workflow_definitions ORDER BY id, version",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn apply_transition(
+        &self,
+        transition: &TransitionRecord,
+        saved: Option<&SavedResponse>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        Self::write_transition(&mut tx, transition).await?;
+        if let Some(saved) = saved {
+            Self::save_idempotent_response(&mut tx, saved).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn contract_transitions(
+        &self,
+        contract_id: Uuid,
+    ) -> StoreResult<Vec<ContractTransition>> {
+        Ok(sqlx::query_as(
+            "SELECT id, transition, from_state, to_state, outcome, actor_id, on_behalf_of, opinion,
+                    body_version, body_sha256, at
+             FROM contract_transitions WHERE contract_id = $1 ORDER BY at, id",
+        )
+        .bind(contract_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn contract_authors(&self, contract_id: Uuid) -> StoreResult<Vec<Uuid>> {
+        let rows: Vec<(Uuid,)> = sqlx::query_as(
+            "SELECT created_by FROM contracts WHERE id = $1
+             UNION SELECT created_by FROM contract_versions WHERE contract_id = $1
+             UNION SELECT actor_id FROM contract_transitions WHERE contract_id = $1 AND outcome = $2
+             UNION SELECT on_behalf_of FROM contract_transitions
+                 WHERE contract_id = $1 AND outcome = $2 AND on_behalf_of IS NOT NULL",
+        )
+        .bind(contract_id)
+        .bind("submitted".to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn open_blocking_findings(
+        &self,
+        contract_id: Uuid,
+        body_version: i64,
+    ) -> StoreResult<i64> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM findings
+             WHERE contract_id = $1 AND body_version = $2 AND severity = $3 AND waived_at IS NULL",
+        )
+        .bind(contract_id)
+        .bind(body_version)
+        .bind("block".to_owned())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count)
+    }
+
+    async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>> {
+        Ok(sqlx::query_as(
+            "SELECT id, body_version, rule, category, severity, clause, start_offset, end_offset, excerpt,
+                    provision, advice, created_at, waived_by, waived_at, waive_reason
+             FROM findings WHERE contract_id = $1 AND body_version = $2 ORDER BY start_offset, id",
+        )
+        .bind(contract_id)
+        .bind(body_version)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn create_delegation(
+        &self,
+        delegation: &Delegation,
+        audit: AuditMeta,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        sqlx::query(
+            "INSERT INTO delegations (id, delegator_id, deputy_id, starts_on, ends_on, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(delegation.id)
+        .bind(delegation.delegator_id)
+        .bind(delegation.deputy_id)
+        .bind(delegation.starts_on)
+        .bind(delegation.ends_on)
+        .bind(delegation.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::User,
+            subject_id: delegation.delegator_id,
+            actor_id: audit.actor_id,
+            action: "user.delegation_created",
+            at: audit.at,
+            data: serde_json::json!({
+                "delegation_id": delegation.id,
+                "deputy_id": delegation.deputy_id,
+                "starts_on": delegation.starts_on,
+                "ends_on": delegation.ends_on,
+            }),
+        };
+        Self::append_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delegations_of(&self, user_id: Uuid) -> StoreResult<Vec<Delegation>> {
+        Ok(sqlx::query_as(
+            "SELECT id, delegator_id, deputy_id, starts_on, ends_on, created_at, revoked_at
+             FROM delegations WHERE delegator_id = $1 OR deputy_id = $1 ORDER BY id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn delegation(&self, id: Uuid) -> StoreResult<Option<Delegation>> {
+        Ok(sqlx::query_as(
+            "SELECT id, delegator_id, deputy_id, starts_on, ends_on, created_at, revoked_at
+             FROM delegations WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn revoke_delegation(&self, id: Uuid, audit: AuditMeta) -> StoreResult<bool> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let revoked: Option<(Uuid,)> = sqlx::query_as(
+            "UPDATE delegations SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING delegator_id",
+        )
+        .bind(audit.at)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((delegator,)) = revoked else {
+            return Ok(false);
+        };
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::User,
+            subject_id: delegator,
+            actor_id: audit.actor_id,
+            action: "user.delegation_revoked",
+            at: audit.at,
+            data: serde_json::json!({ "delegation_id": id }),
+        };
+        Self::append_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn delegation_active(
+        &self,
+        delegator: Uuid,
+        deputy: Uuid,
+        day: NaiveDate,
+    ) -> StoreResult<bool> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM delegations
+             WHERE delegator_id = $1 AND deputy_id = $2 AND starts_on <= $3 AND ends_on >= $3
+               AND revoked_at IS NULL",
+        )
+        .bind(delegator)
+        .bind(deputy)
+        .bind(day)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count > 0)
     }
 }
 

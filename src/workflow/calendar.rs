@@ -77,13 +77,18 @@ impl WorkingCalendar {
     /// When a stage entered at `entered` with `sla_days` working days is due: the end of the
     /// last working day, Beijing time.
     pub fn due_at(&self, entered: DateTime<Utc>, sla_days: u32) -> DateTime<Utc> {
-        let start = entered.with_timezone(&beijing()).date_naive();
+        let start = beijing_date(entered);
         let last = self.add_working_days(start, sla_days);
         let end = last.succ_opt().unwrap_or(last);
         end.and_hms_opt(0, 0, 0)
             .and_then(|midnight| midnight.and_local_timezone(beijing()).single())
             .map_or(entered, |local| local.with_timezone(&Utc))
     }
+}
+
+/// The Beijing calendar date at instant `at` (delegations and letters use Beijing dates).
+pub fn beijing_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&beijing()).date_naive()
 }
 
 fn is_weekend(day: NaiveDate) -> bool {

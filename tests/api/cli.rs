@@ -181,6 +181,12 @@ async fn migrate_creates_the_database_and_refuses_unknown_schemes() {
     );
 }
 
+/// `contract-review audit verify` on a database: (exit code, stdout, stderr).
+pub async fn audit_verify(database_url: &str) -> (Option<i32>, String, String) {
+    let output = run(database_url, &["audit", "verify"], None).await;
+    (output.code, output.stdout, output.stderr)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

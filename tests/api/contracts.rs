@@ -14,7 +14,7 @@ on_both_backends!(
     replacing_the_body_adds_an_immutable_version,
     a_stale_expected_version_is_refused,
     of_concurrent_revisions_exactly_one_wins,
-    the_body_cannot_change_outside_draft_or_revision,
+    the_body_is_frozen_under_review_and_after_a_final_decision,
     idempotent_create_returns_the_saved_response,
     concurrent_retries_with_one_key_create_one_contract,
     an_idempotency_key_reused_for_another_request_is_refused,
@@ -286,7 +286,7 @@ async fn of_concurrent_revisions_exactly_one_wins(app: TestApp) {
     );
 }
 
-async fn the_body_cannot_change_outside_draft_or_revision(app: TestApp) {
+async fn the_body_is_frozen_under_review_and_after_a_final_decision(app: TestApp) {
     let world = World::build(&app).await;
     let created = app
         .create_contract(&world.submitter_a, &valid_contract("采购合同"))
@@ -294,7 +294,13 @@ async fn the_body_cannot_change_outside_draft_or_revision(app: TestApp) {
     let id = created["id"].as_str().unwrap();
     let path = format!("/api/v1/contracts/{id}/body");
 
-    for state in ["legal_review", "approved", "signed"] {
+    for state in [
+        "legal_review",
+        "lead_review",
+        "rejected",
+        "signed",
+        "withdrawn",
+    ] {
         app.execute_sql(&format!("UPDATE contracts SET state = '{state}'"))
             .await;
         let response = app

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::sync::Once;
 
 use contract_review::config::{AuthSettings, HttpSettings};
+use contract_review::resources::ResourcePaths;
 use contract_review::service::Actor;
 use contract_review::service::directory::UserInput;
 use contract_review::store::DatabaseOptions;
@@ -63,7 +64,7 @@ pub struct TestApp {
     /// The root agency and its admin, created through the service as the operator would.
     pub root_agency: Uuid,
     pub admin_token: String,
-    shutdown: Option<oneshot::Sender<()>>,
+    _server: Server,
     database: Database,
 }
 
@@ -122,26 +123,10 @@ impl TestApp {
 
     async fn start(database_url: String, database: Database, auth: AuthSettings) -> Self {
         init_logging();
-        let settings = Settings {
-            database_url: database_url.clone(),
-            database: DatabaseOptions::default(),
-            http: HttpSettings::default(),
-            auth,
-        };
-        let app = App::build(settings).await.expect("build the app");
-        let app_service = app.service().clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let (server, app_service) = Server::start(&database_url, auth, ResourcePaths::default())
             .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("local address"));
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = app
-                .serve(listener, async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+            .expect("build the app");
+        let base = server.base.clone();
 
         let root = app_service
             .create_agency(Actor::Operator, "测试市人民政府", None)
@@ -166,7 +151,7 @@ impl TestApp {
             database_url,
             root_agency: root.id,
             admin_token: String::new(),
-            shutdown: Some(shutdown),
+            _server: server,
             database,
         };
         app.admin_token = app.login("admin@city.gov.cn").await;
@@ -254,6 +239,31 @@ impl TestApp {
         self.login(email).await
     }
 
+    /// Fires a transition; the body is the request JSON (`expected_version`, `opinion`…).
+    pub async fn fire(&self, token: &str, id: &str, name: &str, body: &Value) -> Response {
+        self.post(
+            &format!("/api/v1/contracts/{id}/transitions/{name}"),
+            token,
+            body,
+        )
+        .await
+    }
+
+    /// Fires a transition that must succeed; returns the contract after it.
+    pub async fn fire_ok(&self, token: &str, id: &str, name: &str, body: &Value) -> Value {
+        let response = self.fire(token, id, name, body).await;
+        let status = response.status();
+        let json: Value = response.json().await.expect("transition JSON");
+        assert_eq!(status, StatusCode::OK, "{name}: {json}");
+        json
+    }
+
+    pub async fn contract(&self, token: &str, id: &str) -> Value {
+        let response = self.get(&format!("/api/v1/contracts/{id}"), token).await;
+        assert_eq!(response.status(), StatusCode::OK, "get contract");
+        response.json().await.expect("contract JSON")
+    }
+
     pub async fn create_contract(&self, token: &str, contract: &Value) -> Value {
         let response = self.post("/api/v1/contracts", token, contract).await;
         assert_eq!(response.status(), StatusCode::CREATED, "create contract");
@@ -306,11 +316,58 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
+/// A running service instance on a random port; stops when dropped.
+pub struct Server {
+    pub base: String,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Server {
+    /// Builds and serves an app over `database_url` with the given files.
+    pub async fn start(
+        database_url: &str,
+        auth: AuthSettings,
+        resources: ResourcePaths,
+    ) -> anyhow::Result<(Self, contract_review::service::Service)> {
+        let settings = Settings {
+            database_url: database_url.to_owned(),
+            database: DatabaseOptions::default(),
+            http: HttpSettings::default(),
+            auth,
+            resources,
+        };
+        let app = App::build(settings).await?;
+        let service = app.service().clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = app
+                .serve(listener, async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok((
+            Self {
+                base,
+                shutdown: Some(shutdown),
+            },
+            service,
+        ))
+    }
+}
+
+impl Drop for Server {
     fn drop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
         if let Database::Postgres { admin_url, name } = &self.database {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs inside the test's runtime; do the async clean-up on a thread of its own.

@@ -10,3 +10,4 @@ mod cli;
 mod contracts;
 mod input;
 mod ops;
+mod workflow;

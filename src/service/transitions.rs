@@ -1,0 +1,500 @@
+//! Moving contracts through the review workflow: gather the facts, ask the pure engine, commit
+//! its plan in one transaction. Also what the workflow produces: the history, the audit events
+//! and the review opinion letter.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::contracts::{Outcome, replay_or_mismatch};
+use super::{Service, now};
+use crate::domain::audit::SubjectKind;
+use crate::domain::{ContractState, Money, Principal, Roles, Visibility};
+use crate::error::{Error, Result, stale};
+use crate::notify::markdown_to_html;
+use crate::store::{
+    ContractDetail, ContractTransition, NotificationRecord, SavedResponse, StoreError,
+    TransitionRecord, User,
+};
+use crate::workflow::calendar::beijing_date;
+use crate::workflow::definition::Outcome as WorkflowOutcome;
+use crate::workflow::engine::{self, Available};
+use crate::workflow::{Actor, ContractFacts, Definition, Effect, Inputs, Plan, Refusal, Standing};
+
+/// What a client sends to fire a transition.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TransitionRequest {
+    pub expected_version: i64,
+    pub opinion: Option<String>,
+    pub body_sha256: Option<String>,
+    /// Act as the deputy of this reviewer (needs an active delegation).
+    pub on_behalf_of: Option<Uuid>,
+}
+
+/// A transition the caller may fire now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AvailableTransition {
+    pub name: String,
+    pub label: String,
+    pub to: ContractState,
+    /// Inputs to send with it: `opinion`, `body_sha256`.
+    pub requires: Vec<String>,
+}
+
+/// One audit event of a contract.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditEventView {
+    pub id: Uuid,
+    pub seq: i64,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub at: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The review opinion letter (合法性审查意见书) in both forms.
+#[derive(Debug, Clone)]
+pub struct OpinionLetter {
+    pub markdown: String,
+    pub html: String,
+}
+
+/// A principal's or a delegator's standing, owned, so that the engine can borrow it.
+struct Party {
+    user_id: Uuid,
+    email: String,
+    roles: Roles,
+    own_agency: bool,
+    in_jurisdiction: bool,
+}
+
+impl Party {
+    fn standing(&self) -> Standing<'_> {
+        Standing {
+            user_id: self.user_id,
+            email: &self.email,
+            roles: &self.roles,
+            own_agency: self.own_agency,
+            in_jurisdiction: self.in_jurisdiction,
+        }
+    }
+}
+
+/// Everything the engine needs to decide about one contract and one actor.
+pub(super) struct Situation {
+    pub detail: ContractDetail,
+    pub definition: Arc<Definition>,
+    authors: Vec<Uuid>,
+    open_blocking_findings: u32,
+    me: Party,
+    delegator: Option<Party>,
+}
+
+impl Situation {
+    pub fn facts(&self) -> ContractFacts<'_> {
+        let c = &self.detail.contract;
+        ContractFacts {
+            state: c.state,
+            contract_type: c.contract_type,
+            amount_fen: c.amount_fen,
+            has_funding_source: c.funding_source.is_some(),
+            authors: &self.authors,
+            signatories: &self.detail.signatories,
+            open_blocking_findings: self.open_blocking_findings,
+            body_sha256: &c.body_sha256,
+            approved_sha256: c.approved_sha256.as_deref(),
+        }
+    }
+
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            me: self.me.standing(),
+            on_behalf_of: self.delegator.as_ref().map(Party::standing),
+        }
+    }
+
+    fn on_behalf_of(&self) -> Option<Uuid> {
+        self.delegator.as_ref().map(|d| d.user_id)
+    }
+}
+
+pub(super) fn refusal_error(refusal: Refusal) -> Error {
+    match refusal {
+        Refusal::UnknownTransition { name } => Error::not_found(format!(
+            "没有名为 {name} 的流转 / no transition named {name}"
+        )),
+        Refusal::WrongState { name, state } => Error::Conflict {
+            kind: "/problems/invalid-state",
+            detail: format!(
+                "合同处于 {state} 状态，不能执行 {name} / a contract in state {state} cannot {name}"
+            ),
+        },
+        Refusal::Role { name, required } => {
+            let roles: Vec<&str> = required.iter().map(|r| r.as_str()).collect();
+            Error::forbidden(format!(
+                "执行 {name} 需要以下角色之一：{0} / {name} requires one of the roles: {0}",
+                roles.join(", ")
+            ))
+        }
+        Refusal::Outside { reason, .. } => Error::Forbidden(reason),
+        Refusal::Guard { guard, reason } => Error::Guard {
+            guard: guard.into(),
+            reason,
+        },
+        Refusal::Input { input, reason } => Error::invalid(<&'static str>::from(input), reason),
+    }
+}
+
+impl Service {
+    /// Loads the contract as the actor (or the reviewer they deputise for) sees it, with every
+    /// fact the engine needs.
+    pub(super) async fn situation(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        on_behalf_of: Option<Uuid>,
+    ) -> Result<Situation> {
+        let delegator = match on_behalf_of {
+            Some(delegator_id) => Some(self.active_delegator(principal, delegator_id).await?),
+            None => None,
+        };
+        let visibility = delegator.as_ref().map_or_else(
+            || principal.visibility(),
+            |(user, roles)| Visibility::of(roles, user.agency_id),
+        );
+        let detail = self
+            .store
+            .contract(id, visibility)
+            .await?
+            .ok_or_else(|| Error::not_found("合同不存在 / contract not found"))?;
+        let contract = &detail.contract;
+        let definition = self
+            .workflows
+            .get(
+                &self.store,
+                &contract.workflow_id,
+                contract.workflow_version,
+            )
+            .await?;
+        let authors = self.store.contract_authors(id).await?;
+        let blocking = self
+            .store
+            .open_blocking_findings(id, contract.body_version)
+            .await?;
+        let me = Party {
+            user_id: principal.user_id,
+            email: principal.email.clone(),
+            roles: principal.roles.clone(),
+            own_agency: principal.agency_id == contract.agency_id,
+            in_jurisdiction: self
+                .store
+                .agency_within(contract.agency_id, principal.agency_id)
+                .await?,
+        };
+        let delegator = match delegator {
+            Some((user, roles)) => Some(Party {
+                user_id: user.id,
+                own_agency: user.agency_id == contract.agency_id,
+                in_jurisdiction: self
+                    .store
+                    .agency_within(contract.agency_id, user.agency_id)
+                    .await?,
+                email: user.email,
+                roles,
+            }),
+            None => None,
+        };
+        Ok(Situation {
+            detail,
+            definition,
+            authors,
+            open_blocking_findings: u32::try_from(blocking).unwrap_or(u32::MAX),
+            me,
+            delegator,
+        })
+    }
+
+    async fn active_delegator(
+        &self,
+        principal: &Principal,
+        delegator_id: Uuid,
+    ) -> Result<(User, Roles)> {
+        let active = self
+            .store
+            .delegation_active(delegator_id, principal.user_id, beijing_date(now()))
+            .await?;
+        let user = match self.store.user(delegator_id).await? {
+            Some(user) if active && user.active => user,
+            _ => {
+                return Err(Error::forbidden(
+                    "该审查人今天没有委托您代为审查 / that reviewer has not named you as deputy for today",
+                ));
+            }
+        };
+        let roles = Roles::new(user.roles.clone()).map_err(|e| anyhow::anyhow!(e))?;
+        Ok((user, roles))
+    }
+
+    /// What a plan writes, given the body version it applies to.
+    pub(super) fn transition_record(
+        &self,
+        situation: &Situation,
+        plan: &Plan,
+        expected_version: i64,
+        (body_version, body_sha256): (i64, &str),
+        at: DateTime<Utc>,
+    ) -> TransitionRecord {
+        let notifications = plan
+            .effects
+            .iter()
+            .filter_map(|effect| match effect {
+                Effect::Notify { event, to } => Some(NotificationRecord {
+                    event: event.clone(),
+                    audience: to
+                        .iter()
+                        .map(|a| <&'static str>::from(*a).to_owned())
+                        .collect(),
+                }),
+                // The legality screen runs with the screening rules (issue 4); nothing to store yet.
+                Effect::Screen => None,
+            })
+            .collect();
+        TransitionRecord {
+            id: Uuid::now_v7(),
+            contract_id: situation.detail.contract.id,
+            expected_version,
+            transition: plan.transition.clone(),
+            from: plan.from,
+            to: plan.to,
+            outcome: plan.outcome.map(|o| o.to_string()),
+            actor_id: situation.me.user_id,
+            on_behalf_of: situation.on_behalf_of(),
+            opinion: plan.opinion.clone(),
+            body_version,
+            body_sha256: body_sha256.to_owned(),
+            pins_version: plan.pins_version,
+            due_at: plan.sla_days.map(|days| self.calendar.due_at(at, days)),
+            notifications,
+            workflow: situation.definition.key(),
+            at,
+        }
+    }
+
+    /// Fires a transition by name.
+    ///
+    /// # Errors
+    /// 404 unknown contract or transition; 403 role, jurisdiction or agency; 409 wrong state or
+    /// stale version; 422 a failed guard or a missing input.
+    pub async fn fire_transition(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        name: &str,
+        request: TransitionRequest,
+        idempotency_key: Option<String>,
+    ) -> Result<Outcome<ContractDetail>> {
+        let request_json =
+            serde_json::to_vec(&(id, name, &request)).map_err(anyhow::Error::from)?;
+        let request_hash = hex::encode(Sha256::digest(&request_json));
+        if let Some(key) = &idempotency_key
+            && let Some(saved) = self.store.saved_response(principal.user_id, key).await?
+        {
+            return replay_or_mismatch(saved, &request_hash);
+        }
+
+        let situation = self.situation(principal, id, request.on_behalf_of).await?;
+        let inputs = Inputs {
+            opinion: request.opinion.as_deref(),
+            body_sha256: request.body_sha256.as_deref(),
+        };
+        let plan = engine::fire(
+            &situation.definition,
+            &situation.facts(),
+            &situation.actor(),
+            name,
+            &inputs,
+        )
+        .map_err(refusal_error)?;
+        let contract = &situation.detail.contract;
+        if contract.version != request.expected_version {
+            return Err(stale());
+        }
+        let at = now();
+        let record = self.transition_record(
+            &situation,
+            &plan,
+            request.expected_version,
+            (contract.body_version, &contract.body_sha256),
+            at,
+        );
+        let after = detail_after(&situation.detail, &record);
+        let saved = match idempotency_key {
+            Some(key) => Some(SavedResponse {
+                user_id: principal.user_id,
+                key,
+                request_hash: request_hash.clone(),
+                status: 200,
+                response: serde_json::to_string(&after).map_err(anyhow::Error::from)?,
+                created_at: at,
+            }),
+            None => None,
+        };
+        match (
+            self.store.apply_transition(&record, saved.as_ref()).await,
+            saved,
+        ) {
+            (Ok(()), _) => Ok(Outcome::Fresh(after)),
+            (Err(StoreError::Duplicate(_)), Some(saved)) => {
+                let first = self.store.saved_response(saved.user_id, &saved.key).await?;
+                let first = first
+                    .ok_or_else(|| anyhow::anyhow!("idempotency key vanished after a conflict"))?;
+                replay_or_mismatch(first, &request_hash)
+            }
+            (Err(other), _) => Err(other.into()),
+        }
+    }
+
+    /// The transitions the caller may fire now, with the inputs each needs.
+    ///
+    /// # Errors
+    /// 404 outside the caller's view.
+    pub async fn available_transitions(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<AvailableTransition>> {
+        let situation = self.situation(principal, id, None).await?;
+        let available = engine::available(
+            &situation.definition,
+            &situation.facts(),
+            &situation.actor(),
+        );
+        Ok(available.into_iter().map(available_view).collect())
+    }
+
+    /// The contract's workflow history, oldest first.
+    ///
+    /// # Errors
+    /// 404 outside the caller's view.
+    pub async fn contract_history(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<ContractTransition>> {
+        self.get_contract(principal, id).await?;
+        Ok(self.store.contract_transitions(id).await?)
+    }
+
+    /// The contract's audit trail, oldest first.
+    ///
+    /// # Errors
+    /// 404 outside the caller's view.
+    pub async fn contract_events(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<AuditEventView>> {
+        self.get_contract(principal, id).await?;
+        let records = self.store.audit_trail(SubjectKind::Contract, id).await?;
+        Ok(records
+            .into_iter()
+            .map(|r| AuditEventView {
+                id: r.id,
+                seq: r.seq,
+                actor_id: r.actor_id,
+                action: r.action,
+                at: r.at,
+                data: serde_json::from_str(&r.data).unwrap_or(serde_json::Value::String(r.data)),
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            })
+            .collect())
+    }
+
+    /// The opinion letter of the latest review decision.
+    ///
+    /// # Errors
+    /// 404 outside the caller's view, or before any decision.
+    pub async fn opinion_letter(&self, principal: &Principal, id: Uuid) -> Result<OpinionLetter> {
+        let detail = self.get_contract(principal, id).await?;
+        let history = self.store.contract_transitions(id).await?;
+        let decision = history
+            .iter()
+            .rev()
+            .find(|t| {
+                t.outcome
+                    .as_deref()
+                    .and_then(|o| o.parse::<WorkflowOutcome>().ok())
+                    .is_some_and(WorkflowOutcome::is_decision)
+            })
+            .ok_or_else(|| Error::not_found("尚无审查结论 / there is no review decision yet"))?;
+        let agency = self.store.agency(detail.contract.agency_id).await?;
+        let reviewer_id = decision.on_behalf_of.unwrap_or(decision.actor_id);
+        let reviewer = self.store.user(reviewer_id).await?;
+        let deputy = match decision.on_behalf_of {
+            Some(_) => self.store.user(decision.actor_id).await?,
+            None => None,
+        };
+        let findings = self.store.findings(id, decision.body_version).await?;
+        let (conclusion_zh, conclusion_en) = match decision.outcome.as_deref() {
+            Some("approved") => ("同意签订", "Approved for signing"),
+            Some("returned") => ("修改后签订", "Sign only after the required changes"),
+            _ => ("不同意签订", "Not to be signed"),
+        };
+        let person = |user: Option<User>| user.map(|u| format!("{} <{}>", u.name, u.email));
+        let date = beijing_date(decision.at);
+        let context = serde_json::json!({
+            "agency": agency.map(|a| a.name).unwrap_or_default(),
+            "contract": detail.contract,
+            "amount": Money::from_fen(detail.contract.amount_fen).map(|m| m.to_string()).unwrap_or_default(),
+            "decision": decision,
+            "conclusion_zh": conclusion_zh,
+            "conclusion_en": conclusion_en,
+            "reviewer": person(reviewer).unwrap_or_default(),
+            "deputy": person(deputy),
+            "findings": findings,
+            "date": format!("{} / {}", date.format("%Y年%m月%d日"), date),
+            "decided_at": decision.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        });
+        let markdown = self.templates.render_opinion(&context)?;
+        let html = format!(
+            "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>合法性审查意见书 / Legality Review Opinion</title></head>\n<body>\n{}</body></html>\n",
+            markdown_to_html(&markdown)
+        );
+        Ok(OpinionLetter { markdown, html })
+    }
+}
+
+fn available_view(available: Available) -> AvailableTransition {
+    AvailableTransition {
+        name: available.name,
+        label: available.label,
+        to: available.to,
+        requires: available
+            .requires
+            .into_iter()
+            .map(|i| <&'static str>::from(i).to_owned())
+            .collect(),
+    }
+}
+
+/// The contract as it reads once `record` is committed.
+pub(super) fn detail_after(detail: &ContractDetail, record: &TransitionRecord) -> ContractDetail {
+    let mut after = detail.clone();
+    let contract = &mut after.contract;
+    contract.state = record.to;
+    contract.version = record.expected_version + 1;
+    contract.due_at = record.due_at;
+    contract.updated_at = record.at;
+    if record.pins_version {
+        contract.approved_sha256 = Some(record.body_sha256.clone());
+    }
+    after
+}
