@@ -13,7 +13,11 @@ use crate::on_both_backends;
 
 const BIN: &str = env!("CARGO_BIN_EXE_contract-review");
 
-on_both_backends!(operators_create_agencies_and_users_who_can_then_sign_in);
+on_both_backends!(
+    operators_create_agencies_and_users_who_can_then_sign_in,
+    audit_verify_finds_a_tampered_event,
+    contracts_finish_under_the_workflow_version_they_started_with,
+);
 
 struct Output {
     code: Option<i32>,
@@ -269,4 +273,228 @@ async fn serve_demo_seeds_idempotently_and_stops_cleanly() {
     let url = format!("sqlite:{}", dir.path().join("demo.db").display());
     assert_eq!(serve_demo_once(&url).await, 3, "three demo drafts");
     assert_eq!(serve_demo_once(&url).await, 3, "seeding again adds nothing");
+}
+
+async fn audit_verify_finds_a_tampered_event(app: TestApp) {
+    let world = crate::helpers::World::build(&app).await;
+    let contract = app
+        .create_contract(
+            &world.submitter_a,
+            &crate::helpers::valid_contract("被篡改的合同"),
+        )
+        .await;
+    let id = contract["id"].as_str().unwrap().to_owned();
+    app.fire_ok(
+        &world.submitter_a,
+        &id,
+        "submit",
+        &serde_json::json!({ "expected_version": 1 }),
+    )
+    .await;
+    let (code, stdout, _) = audit_verify(&app.database_url).await;
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("audit trail intact"), "{stdout}");
+
+    // Someone with database access bypasses the append-only trigger and edits history.
+    let disable = if app.database_url.starts_with("sqlite:") {
+        "DROP TRIGGER audit_events_append_only_update"
+    } else {
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"
+    };
+    app.execute_sql(disable).await;
+    app.execute_sql(
+        "UPDATE audit_events SET data = REPLACE(data, 'submit', 'approve') WHERE action = 'contract.transition'",
+    )
+    .await;
+
+    let (code, _, stderr) = audit_verify(&app.database_url).await;
+
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains(&format!("contract {id}")), "{stderr}");
+    assert!(stderr.contains("seq 2"), "{stderr}");
+    assert!(stderr.contains("hash does not match"), "{stderr}");
+}
+
+/// A copy of the default workflow with `change` applied, in a temporary directory.
+fn workflow_variant(
+    dir: &std::path::Path,
+    name: &str,
+    change: impl Fn(String) -> String,
+) -> std::path::PathBuf {
+    let source = std::fs::read_to_string("workflows/contract-review.toml").unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, change(source)).unwrap();
+    path
+}
+
+async fn contracts_finish_under_the_workflow_version_they_started_with(app: TestApp) {
+    let world = crate::helpers::World::build(&app).await;
+    let mut contract = crate::helpers::valid_contract("按旧规则审查的合同");
+    contract["amount_fen"] = serde_json::json!(100_000_000); // 1,000,000 yuan: no lead review under v1
+    let old = app.create_contract(&world.submitter_a, &contract).await;
+    let old_id = old["id"].as_str().unwrap().to_owned();
+    let in_review = app
+        .fire_ok(
+            &world.submitter_a,
+            &old_id,
+            "submit",
+            &serde_json::json!({ "expected_version": 1 }),
+        )
+        .await;
+
+    // Version 2 lowers the lead-review threshold to 500,000 yuan; a second instance loads it.
+    let dir = tempfile::tempdir().unwrap();
+    let v2 = workflow_variant(dir.path(), "v2.toml", |s| {
+        s.replace("version = 1", "version = 2")
+            .replace("500_000_000", "50_000_000")
+    });
+    let resources = |workflow| contract_review::resources::ResourcePaths {
+        workflow,
+        ..Default::default()
+    };
+    let (second, _) =
+        crate::helpers::Server::start(&app.database_url, Default::default(), resources(v2))
+            .await
+            .expect("a newer workflow version starts");
+    let client = reqwest::Client::new();
+    let approve = |base: String, id: String, version: i64| {
+        let client = client.clone();
+        let token = world.reviewer.clone();
+        async move {
+            let response = client
+                .post(format!("{base}/api/v1/contracts/{id}/transitions/approve"))
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "expected_version": version, "opinion": "同意" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+
+    let finished = approve(
+        second.base.clone(),
+        old_id,
+        in_review["version"].as_i64().unwrap(),
+    )
+    .await;
+    assert_eq!(
+        finished["state"], "approved",
+        "v1 rules: no lead review below 5,000,000 yuan"
+    );
+    assert_eq!(finished["workflow_version"], 1);
+
+    let new = client
+        .post(format!("{}/api/v1/contracts", second.base))
+        .bearer_auth(&world.submitter_a)
+        .json(&contract)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(new["workflow_version"], 2);
+    let new_id = new["id"].as_str().unwrap().to_owned();
+    let submitted = app
+        .fire_ok(
+            &world.submitter_a,
+            &new_id,
+            "submit",
+            &serde_json::json!({ "expected_version": 1 }),
+        )
+        .await;
+    // The first instance never read v2 from its file, yet follows it for the new contract.
+    let routed = approve(
+        app.base.clone(),
+        new_id,
+        submitted["version"].as_i64().unwrap(),
+    )
+    .await;
+    assert_eq!(
+        routed["state"], "lead_review",
+        "v2 rules apply to contracts started under v2"
+    );
+
+    // Changing the rules without a new version is refused: contracts in flight rely on them.
+    let sneaky = workflow_variant(dir.path(), "sneaky.toml", |s| {
+        s.replace("version = 1", "version = 2")
+            .replace("sla_days = 5", "sla_days = 9")
+    });
+    let refused =
+        crate::helpers::Server::start(&app.database_url, Default::default(), resources(sneaky))
+            .await;
+    let message = format!("{:#}", refused.err().expect("refused"));
+    assert!(message.contains("raise `version`"), "{message}");
+}
+
+#[tokio::test]
+async fn the_service_refuses_to_start_on_a_broken_workflow_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("cr.db").display());
+    let broken = workflow_variant(dir.path(), "broken.toml", |s| {
+        s.replacen(
+            r#"guards = ["own_agency"]"#,
+            r#"guards = ["own_agency", "full_moon"]"#,
+            1,
+        )
+    });
+    let line = std::fs::read_to_string(&broken)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("full_moon"))
+        .unwrap()
+        + 1;
+    let broken = broken.to_str().unwrap().to_owned();
+
+    let serve = run(
+        &url,
+        &["serve", "--bind", "127.0.0.1:0", "--workflow", &broken],
+        None,
+    )
+    .await;
+
+    assert_eq!(serve.code, Some(1));
+    assert!(
+        serve
+            .stderr
+            .contains(&format!("broken.toml:{line}: unknown guard `full_moon`")),
+        "{}",
+        serve.stderr
+    );
+
+    let check = run(&url, &["workflow", "check", &broken], None).await;
+    assert_eq!(check.code, Some(1));
+    assert!(
+        check.stderr.contains(&format!("broken.toml:{line}:")),
+        "{}",
+        check.stderr
+    );
+
+    let good = run(&url, &["workflow", "check"], None).await;
+    assert_eq!(good.code, Some(0), "{}", good.stderr);
+    assert!(good.stdout.contains("contract-review@1"), "{}", good.stdout);
+
+    let graph = run(&url, &["workflow", "graph"], None).await;
+    assert_eq!(graph.code, Some(0));
+    assert!(
+        graph.stdout.starts_with("stateDiagram-v2"),
+        "{}",
+        graph.stdout
+    );
+    assert!(
+        graph
+            .stdout
+            .contains("legal_review --> lead_review : approve ["),
+        "{}",
+        graph.stdout
+    );
+    assert!(
+        graph
+            .stdout
+            .contains("approved --> legal_review : revise_approved (body changed)"),
+        "{}",
+        graph.stdout
+    );
 }
