@@ -183,39 +183,37 @@ impl Service {
                 contract.workflow_version,
             )
             .await?;
-        let authors = self.store.contract_authors(id).await?;
-        let blocking = self
+        let facts = self
             .store
-            .open_blocking_findings(id, contract.body_version)
+            .review_facts(
+                id,
+                contract.agency_id,
+                contract.body_version,
+                [
+                    Some(principal.agency_id),
+                    delegator.as_ref().map(|(user, _)| user.agency_id),
+                ],
+            )
             .await?;
         let me = Party {
             user_id: principal.user_id,
             email: principal.email.clone(),
             roles: principal.roles.clone(),
             own_agency: principal.agency_id == contract.agency_id,
-            in_jurisdiction: self
-                .store
-                .agency_within(contract.agency_id, principal.agency_id)
-                .await?,
+            in_jurisdiction: facts.within[0],
         };
-        let delegator = match delegator {
-            Some((user, roles)) => Some(Party {
-                user_id: user.id,
-                own_agency: user.agency_id == contract.agency_id,
-                in_jurisdiction: self
-                    .store
-                    .agency_within(contract.agency_id, user.agency_id)
-                    .await?,
-                email: user.email,
-                roles,
-            }),
-            None => None,
-        };
+        let delegator = delegator.map(|(user, roles)| Party {
+            user_id: user.id,
+            own_agency: user.agency_id == contract.agency_id,
+            in_jurisdiction: facts.within[1],
+            email: user.email,
+            roles,
+        });
         Ok(Situation {
             detail,
             definition,
-            authors,
-            open_blocking_findings: u32::try_from(blocking).unwrap_or(u32::MAX),
+            authors: facts.authors,
+            open_blocking_findings: u32::try_from(facts.open_blocking_findings).unwrap_or(u32::MAX),
             me,
             delegator,
         })

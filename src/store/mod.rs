@@ -153,13 +153,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     async fn contract_transitions(&self, contract_id: Uuid)
     -> StoreResult<Vec<ContractTransition>>;
-    /// Everyone who drafted, revised or submitted the contract (separation of duties).
-    async fn contract_authors(&self, contract_id: Uuid) -> StoreResult<Vec<Uuid>>;
-    async fn open_blocking_findings(
+    /// What a review decision depends on, in two queries: the authors, the open blocking
+    /// findings on `body_version`, and whether the agencies of up to two reviewers (an actor and
+    /// the reviewer they deputise for) cover the contract's agency `agency_id`.
+    async fn review_facts(
         &self,
         contract_id: Uuid,
+        agency_id: Uuid,
         body_version: i64,
-    ) -> StoreResult<i64>;
+        reviewers: [Option<Uuid>; 2],
+    ) -> StoreResult<ReviewFacts>;
     async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>>;
 
     async fn create_delegation(&self, delegation: &Delegation, audit: AuditMeta)

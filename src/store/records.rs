@@ -269,3 +269,13 @@ pub struct Finding {
     pub waived_at: Option<DateTime<Utc>>,
     pub waive_reason: Option<String>,
 }
+
+/// The facts a review decision depends on (see `Store::review_facts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewFacts {
+    /// Everyone who drafted, revised or submitted the contract (separation of duties).
+    pub authors: Vec<Uuid>,
+    pub open_blocking_findings: i64,
+    /// For each reviewer agency asked about: whether it covers the contract.
+    pub within: [bool; 2],
+}

@@ -16,11 +16,36 @@ use crate::domain::{Principal, Role, Roles, Visibility};
 
 pub(super) struct SqlStore<DB: Backend> {
     pool: Pool<DB>,
+    /// Held for the length of every write transaction on single-writer backends.
+    write_lock: Option<tokio::sync::Mutex<()>>,
 }
 
 impl<DB: Backend> SqlStore<DB> {
     pub(super) fn new(pool: Pool<DB>) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            write_lock: DB::SINGLE_WRITER.then(|| tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// Waits for the writers queued before this one (single-writer backends only).
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+
+    /// Opens a write transaction in this writer's turn.
+    async fn begin_write(
+        &self,
+    ) -> StoreResult<(
+        Option<tokio::sync::MutexGuard<'_, ()>>,
+        sqlx::Transaction<'static, DB>,
+    )> {
+        let turn = self.write_turn().await;
+        let tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        Ok((turn, tx))
     }
 }
 
@@ -121,12 +146,20 @@ impl From<AuditRow> for AuditRecord {
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.agency_id, u.active, u.created_at, r.role";
 
-const CONTRACT_SELECT: &str = "SELECT c.id, c.agency_id, c.title, c.contract_type, c.counterparty,
+const CONTRACT_COLUMNS: &str = "c.id, c.agency_id, c.title, c.contract_type, c.counterparty,
         c.amount_fen, c.funding_source, c.agency_party, c.state, c.version, c.body_version,
         v.sha256 AS body_sha256, c.approved_sha256, c.due_at, c.workflow_id, c.workflow_version,
-        c.created_by, c.created_at, c.updated_at
-    FROM contracts c
-    JOIN contract_versions v ON v.contract_id = c.id AND v.number = c.body_version";
+        c.created_by, c.created_at, c.updated_at";
+
+/// Contracts joined with their current body version.
+const CONTRACT_FROM: &str = "FROM contracts c JOIN contract_versions v ON v.contract_id = c.id AND v.number = c.body_version";
+
+#[derive(sqlx::FromRow)]
+struct ContractWithBody {
+    #[sqlx(flatten)]
+    contract: Contract,
+    body_markdown: String,
+}
 
 /// Steps shared by several store methods, run inside the caller's transaction.
 impl<DB> SqlStore<DB>
@@ -160,6 +193,11 @@ where
             Uuid::now_v7(),
             last.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
         );
+        Self::insert_audit(conn, record).await
+    }
+
+    /// Stores a record already placed in its chain.
+    async fn insert_audit(conn: &mut DB::Connection, record: AuditRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO audit_events (id, subject_kind, subject_id, seq, actor_id, action, at, data, prev_hash, hash)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -310,7 +348,7 @@ where
     }
 
     async fn create_agency(&self, agency: &Agency, audit: AuditMeta) -> StoreResult<()> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO agencies (id, name, parent_id, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -379,7 +417,7 @@ where
     }
 
     async fn create_user(&self, user: &NewUserRecord, audit: AuditMeta) -> StoreResult<()> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (id, email, name, agency_id, password_hash, active, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -453,7 +491,7 @@ where
     }
 
     async fn set_user_active(&self, id: Uuid, active: bool, audit: AuditMeta) -> StoreResult<bool> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         let updated: Option<(Uuid,)> =
             sqlx::query_as("UPDATE users SET active = $2 WHERE id = $1 RETURNING id")
                 .bind(id)
@@ -487,6 +525,7 @@ where
     }
 
     async fn issue_token(&self, token: &TokenRecord) -> StoreResult<()> {
+        let _writer = self.write_turn().await;
         sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token.token_hash.clone())
             .bind(token.user_id)
@@ -531,6 +570,7 @@ where
     }
 
     async fn revoke_token(&self, token_hash: &str) -> StoreResult<()> {
+        let _writer = self.write_turn().await;
         sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1")
             .bind(token_hash.to_owned())
             .execute(&self.pool)
@@ -544,7 +584,7 @@ where
         address: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         // Old failures no longer count towards any window; keep the table small.
         sqlx::query("DELETE FROM login_failures WHERE at < $1")
             .bind(at - Duration::days(1))
@@ -579,6 +619,7 @@ where
     }
 
     async fn clear_login_failures(&self, email: &str) -> StoreResult<()> {
+        let _writer = self.write_turn().await;
         sqlx::query("DELETE FROM login_failures WHERE email = $1")
             .bind(email.to_owned())
             .execute(&self.pool)
@@ -591,7 +632,7 @@ where
         contract: &NewContractRecord,
         saved: Option<&SavedResponse>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO contracts (id, agency_id, title, contract_type, counterparty, amount_fen,
                  funding_source, agency_party, state, version, body_version, workflow_id, workflow_version,
@@ -648,7 +689,8 @@ where
                 "body_sha256": contract.body_sha256,
             }),
         };
-        Self::append_audit(&mut tx, entry).await?;
+        // A new contract starts a new chain: there is no previous event to look up.
+        Self::insert_audit(&mut tx, entry.chain(Uuid::now_v7(), None)).await?;
         if let Some(saved) = saved {
             Self::save_idempotent_response(&mut tx, saved).await?;
         }
@@ -674,25 +716,23 @@ where
     ) -> StoreResult<Option<ContractDetail>> {
         let (root, descend) = scope_params(visibility);
         let sql = format!(
-            "{} {CONTRACT_SELECT} WHERE c.id = $3 AND c.agency_id IN (SELECT id FROM scope)",
+            "{} SELECT {CONTRACT_COLUMNS}, v.body_markdown {CONTRACT_FROM}
+             WHERE c.id = $3 AND c.agency_id IN (SELECT id FROM scope)",
             scope_cte!()
         );
-        let contract: Option<Contract> = sqlx::query_as(&sql)
+        let row: Option<ContractWithBody> = sqlx::query_as(&sql)
             .bind(root)
             .bind(descend)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(contract) = contract else {
+        let Some(ContractWithBody {
+            contract,
+            body_markdown,
+        }) = row
+        else {
             return Ok(None);
         };
-        let (body_markdown,): (String,) = sqlx::query_as(
-            "SELECT body_markdown FROM contract_versions WHERE contract_id = $1 AND number = $2",
-        )
-        .bind(id)
-        .bind(contract.body_version)
-        .fetch_one(&self.pool)
-        .await?;
         let signatories: Vec<(String,)> = sqlx::query_as(
             "SELECT email FROM contract_signatories WHERE contract_id = $1 ORDER BY email",
         )
@@ -715,7 +755,7 @@ where
         let (root, descend) = scope_params(visibility);
         let pattern = filter.text.as_deref().map(like_pattern);
         let sql = format!(
-            "{} {CONTRACT_SELECT}
+            "{} SELECT {CONTRACT_COLUMNS} {CONTRACT_FROM}
              WHERE c.agency_id IN (SELECT id FROM scope)
                AND ($3 IS NULL OR c.state = $3)
                AND ($4 IS NULL OR LOWER(c.title) LIKE $4 ESCAPE '\\' OR LOWER(c.counterparty) LIKE $4 ESCAPE '\\')
@@ -742,7 +782,7 @@ where
         change: &BodyChange,
         transition: Option<&TransitionRecord>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         let bumped: Option<(i64,)> = sqlx::query_as(
             "UPDATE contracts SET version = version + 1, body_version = body_version + 1, updated_at = $1,
                  approved_sha256 = NULL
@@ -848,7 +888,7 @@ where
     }
 
     async fn save_workflow(&self, record: &WorkflowRecord) -> StoreResult<WorkflowRecord> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         let existing: Option<WorkflowRecord> = sqlx::query_as(
             "SELECT id, version, sha256, source, loaded_at FROM workflow_definitions WHERE id = $1 AND version = $2",
         )
@@ -887,7 +927,7 @@ where
         transition: &TransitionRecord,
         saved: Option<&SavedResponse>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         Self::write_transition(&mut tx, transition).await?;
         if let Some(saved) = saved {
             Self::save_idempotent_response(&mut tx, saved).await?;
@@ -910,8 +950,14 @@ where
         .await?)
     }
 
-    async fn contract_authors(&self, contract_id: Uuid) -> StoreResult<Vec<Uuid>> {
-        let rows: Vec<(Uuid,)> = sqlx::query_as(
+    async fn review_facts(
+        &self,
+        contract_id: Uuid,
+        agency_id: Uuid,
+        body_version: i64,
+        reviewers: [Option<Uuid>; 2],
+    ) -> StoreResult<ReviewFacts> {
+        let authors: Vec<(Uuid,)> = sqlx::query_as(
             "SELECT created_by FROM contracts WHERE id = $1
              UNION SELECT created_by FROM contract_versions WHERE contract_id = $1
              UNION SELECT actor_id FROM contract_transitions WHERE contract_id = $1 AND outcome = $2
@@ -922,24 +968,30 @@ where
         .bind("submitted".to_owned())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
-    }
-
-    async fn open_blocking_findings(
-        &self,
-        contract_id: Uuid,
-        body_version: i64,
-    ) -> StoreResult<i64> {
-        let (count,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM findings
-             WHERE contract_id = $1 AND body_version = $2 AND severity = $3 AND waived_at IS NULL",
+        // Walking up from the contract's agency finds every agency whose reviewers cover it.
+        let (open_blocking_findings, first_within, second_within): (i64, i64, i64) = sqlx::query_as(
+            "WITH RECURSIVE up(id, parent_id) AS (
+                 SELECT id, parent_id FROM agencies WHERE id = $1
+                 UNION SELECT a.id, a.parent_id FROM agencies a JOIN up ON a.id = up.parent_id
+             )
+             SELECT (SELECT COUNT(*) FROM findings
+                         WHERE contract_id = $2 AND body_version = $3 AND severity = $4 AND waived_at IS NULL),
+                    (SELECT COUNT(*) FROM up WHERE id = $5),
+                    (SELECT COUNT(*) FROM up WHERE id = $6)",
         )
+        .bind(agency_id)
         .bind(contract_id)
         .bind(body_version)
         .bind("block".to_owned())
+        .bind(reviewers[0])
+        .bind(reviewers[1])
         .fetch_one(&self.pool)
         .await?;
-        Ok(count)
+        Ok(ReviewFacts {
+            authors: authors.into_iter().map(|(id,)| id).collect(),
+            open_blocking_findings,
+            within: [first_within > 0, second_within > 0],
+        })
     }
 
     async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>> {
@@ -959,7 +1011,7 @@ where
         delegation: &Delegation,
         audit: AuditMeta,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO delegations (id, delegator_id, deputy_id, starts_on, ends_on, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -1011,7 +1063,7 @@ where
     }
 
     async fn revoke_delegation(&self, id: Uuid, audit: AuditMeta) -> StoreResult<bool> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        let (_writer, mut tx) = self.begin_write().await?;
         let revoked: Option<(Uuid,)> = sqlx::query_as(
             "UPDATE delegations SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING delegator_id",
         )
