@@ -1,7 +1,9 @@
 //! `serve --demo`: a small city government to click through at once. Idempotent: what exists
 //! already is left alone, so the demo can be seeded on every start.
 
+use super::contracts::Outcome;
 use super::directory::UserInput;
+use super::transitions::TransitionRequest;
 use super::{Actor, Service};
 use crate::domain::contract::ContractDraft;
 use crate::domain::{Principal, Roles, Visibility};
@@ -63,6 +65,8 @@ struct DemoDraft {
     amount_fen: i64,
     funding_source: Option<&'static str>,
     body: &'static str,
+    /// Put it in the reviewer's queue, so that the demo has something to review.
+    submit: bool,
 }
 
 const DRAFTS: [DemoDraft; 3] = [
@@ -73,6 +77,7 @@ const DRAFTS: [DemoDraft; 3] = [
         amount_fen: 18_600_000,
         funding_source: Some("2027年度部门预算（已批复）"),
         body: include_str!("demo/clean-procurement.md"),
+        submit: true,
     },
     DemoDraft {
         title: "第三中学教学楼维修工程施工合同",
@@ -81,6 +86,7 @@ const DRAFTS: [DemoDraft; 3] = [
         amount_fen: 420_000_000,
         funding_source: Some("待上级补助资金到位后支付"),
         body: include_str!("demo/construction-advance.md"),
+        submit: true,
     },
     DemoDraft {
         title: "校企合作共建实训基地协议",
@@ -89,6 +95,7 @@ const DRAFTS: [DemoDraft; 3] = [
         amount_fen: 150_000_000,
         funding_source: Some("2027年度部门预算"),
         body: include_str!("demo/joint-venture-guarantee.md"),
+        submit: false,
     },
 ];
 
@@ -180,7 +187,18 @@ impl Service {
             signatories: vec!["signer@edu.demo.gov.cn".to_owned()],
             body_markdown: draft.body.to_owned(),
         };
-        self.create_contract(clerk, contract, None).await?;
+        let created = match self.create_contract(clerk, contract, None).await? {
+            Outcome::Fresh(created) => created,
+            Outcome::Replayed { .. } => return Ok(()),
+        };
+        if draft.submit {
+            let submit = TransitionRequest {
+                expected_version: created.contract.version,
+                ..TransitionRequest::default()
+            };
+            self.fire_transition(clerk, created.contract.id, "submit", submit, None)
+                .await?;
+        }
         Ok(())
     }
 }
