@@ -40,6 +40,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         database: global.database_options(),
         http: args.http,
         auth: args.auth,
+        mail: args.mail,
         resources: global.resource_paths(),
     };
     let app = App::build(settings).await?;
@@ -91,7 +92,8 @@ async fn migrate(global: &GlobalArgs) -> anyhow::Result<()> {
 async fn service(global: &GlobalArgs) -> anyhow::Result<Service> {
     let store = store::connect(&global.database_url, &global.database_options()).await?;
     let resources = Resources::load(&global.resource_paths())?;
-    Service::new(store, Default::default(), resources).await
+    let mail = crate::config::MailSettings::default();
+    Service::new(store, Default::default(), &mail.public_url, resources).await
 }
 
 async fn admin(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<()> {

@@ -186,6 +186,97 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub auth: AuthSettings,
+
+    #[command(flatten)]
+    pub mail: MailSettings,
+}
+
+/// E-mail: where it goes and how the dispatcher retries.
+#[derive(Clone, Args)]
+pub struct MailSettings {
+    /// Where mail goes: `smtp://user:pass@host:587?tls=required` (also `tls=opportunistic`, and
+    /// `tls=none` for a local relay), `smtps://user:pass@host:465`, or `file://DIR` to write
+    /// `.eml` files.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_MAIL_URL",
+        default_value = "file://data/mail"
+    )]
+    pub mail_url: String,
+
+    /// The sender address of every e-mail.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_MAIL_FROM",
+        default_value = "合同审查 <contract-review@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// The service's public address, for links in e-mails.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+
+    /// Attempts before a mail that keeps failing temporarily is marked failed.
+    #[arg(long, env = "CONTRACT_REVIEW_MAIL_MAX_ATTEMPTS", default_value_t = 8)]
+    pub mail_max_attempts: u32,
+
+    /// The first retry delay in milliseconds; it doubles with each attempt (up to an hour).
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_MAIL_RETRY_BASE_MS",
+        default_value_t = 5_000
+    )]
+    pub mail_retry_base_ms: u64,
+
+    /// How often the dispatcher looks for due mail, in milliseconds.
+    #[arg(long, env = "CONTRACT_REVIEW_MAIL_POLL_MS", default_value_t = 500)]
+    pub mail_poll_ms: u64,
+
+    /// Mails sent at once (and SMTP connections kept open).
+    #[arg(long, env = "CONTRACT_REVIEW_MAIL_CONCURRENCY", default_value_t = 8)]
+    pub mail_concurrency: u32,
+
+    /// How often deadlines are checked for reminders and escalations, in seconds.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_REMINDER_INTERVAL_SECS",
+        default_value_t = 300
+    )]
+    pub reminder_interval_secs: u64,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            mail_url: "file://data/mail".into(),
+            mail_from: "合同审查 <contract-review@localhost>".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            mail_max_attempts: 8,
+            mail_retry_base_ms: 5_000,
+            mail_poll_ms: 500,
+            mail_concurrency: 8,
+            reminder_interval_secs: 300,
+        }
+    }
+}
+
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("mail_url", &redact_url(&self.mail_url))
+            .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
+            .field("mail_max_attempts", &self.mail_max_attempts)
+            .field("mail_retry_base_ms", &self.mail_retry_base_ms)
+            .field("mail_poll_ms", &self.mail_poll_ms)
+            .field("mail_concurrency", &self.mail_concurrency)
+            .field("reminder_interval_secs", &self.reminder_interval_secs)
+            .finish()
+    }
 }
 
 /// Limits the HTTP layer enforces.

@@ -23,9 +23,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use config::{AuthSettings, HttpSettings};
+use config::{AuthSettings, HttpSettings, MailSettings};
 use http::AppState;
 use http::metrics::Metrics;
+use notify::Dispatcher;
 use resources::{ResourcePaths, Resources};
 use service::Service;
 use store::DatabaseOptions;
@@ -37,12 +38,14 @@ pub struct Settings {
     pub database: DatabaseOptions,
     pub http: HttpSettings,
     pub auth: AuthSettings,
+    pub mail: MailSettings,
     pub resources: ResourcePaths,
 }
 
 /// The assembled application: store, services, metrics, router.
 pub struct App {
     state: AppState,
+    dispatcher: Dispatcher,
 }
 
 impl App {
@@ -54,13 +57,15 @@ impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = store::connect(&settings.database_url, &settings.database).await?;
         let resources = Resources::load(&settings.resources)?;
-        let service = Service::new(store, settings.auth, resources).await?;
+        let service =
+            Service::new(store, settings.auth, &settings.mail.public_url, resources).await?;
+        let dispatcher = Dispatcher::new(service.clone(), settings.mail)?;
         let state = AppState {
             service,
             metrics: Arc::new(Metrics::new()),
             http: Arc::new(settings.http),
         };
-        Ok(Self { state })
+        Ok(Self { state, dispatcher })
     }
 
     pub fn service(&self) -> &Service {
@@ -71,7 +76,8 @@ impl App {
         http::router(self.state.clone())
     }
 
-    /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests.
+    /// Serves on `listener`, and sends queued mail, until `shutdown` completes; then finishes
+    /// in-flight requests and the mail batch in hand.
     ///
     /// # Errors
     /// When the listener fails.
@@ -81,13 +87,18 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = self.router();
-        axum::serve(
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let dispatcher = tokio::spawn(self.dispatcher.run(stopped));
+        let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+        let _ = stop.send(true);
+        dispatcher.await.context("the mail dispatcher panicked")?;
+        served
     }
 }
 

@@ -9,6 +9,7 @@ mod delegations;
 pub mod extract;
 pub mod metrics;
 mod ops;
+mod outbox;
 mod users;
 mod workflow;
 
@@ -76,7 +77,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(agencies::router())
         .merge(users::router())
         .merge(workflow::router())
-        .merge(delegations::router());
+        .merge(delegations::router())
+        .merge(outbox::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .merge(ops::router())

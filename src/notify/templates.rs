@@ -1,23 +1,75 @@
-//! Loading and rendering the Markdown templates.
+//! Loading and rendering the Markdown templates: the opinion letter and one e-mail per event.
 //!
-//! User-supplied text (titles, counterparties, opinions) is passed through the `md` filter,
-//! which escapes Markdown syntax so that it reads as text and cannot become a link or markup.
-//! Raw HTML is never passed through to the HTML rendering.
+//! An e-mail template starts with TOML front matter holding its subject:
+//!
+//! ```text
+//! +++
+//! subject = "【审查通过】{{ contract.title | md }} / Approved: {{ contract.title | md }}"
+//! +++
+//! # Markdown body…
+//! ```
+//!
+//! User-supplied text (titles, counterparties, opinions) goes through the `md` filter. For the
+//! HTML part it escapes Markdown syntax, so that it reads as text and can never become a link or
+//! markup; for the plain-text part and the subject it leaves the text as typed. Raw HTML is
+//! never passed through to HTML.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use minijinja::Environment;
 use pulldown_cmark::{Event, Options, Parser, html};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const OPINION: &str = "opinion.md";
 
-/// The parsed templates: the opinion letter and one e-mail per notification event.
+/// The parsed templates.
 pub struct Templates {
-    env: Environment<'static>,
+    /// `md` escapes: for Markdown that becomes HTML, and for the opinion letter.
+    escaped: Environment<'static>,
+    /// `md` is the identity: for subjects and plain-text bodies.
+    plain: Environment<'static>,
     emails: BTreeSet<String>,
+}
+
+/// A rendered e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    subject: String,
+}
+
+/// Splits `+++\n<toml>\n+++\n<body>`.
+fn split_front_matter(file: &str, source: &str) -> anyhow::Result<(FrontMatter, String)> {
+    let source = source.replace("\r\n", "\n");
+    let Some(rest) = source.strip_prefix("+++\n") else {
+        bail!("{file}: an e-mail template starts with +++ front matter holding its subject");
+    };
+    let Some((front, body)) = rest.split_once("\n+++\n") else {
+        bail!("{file}: the front matter is not closed by a +++ line");
+    };
+    let front: FrontMatter =
+        toml::from_str(front).map_err(|e| anyhow!("{file}: front matter: {}", e.message()))?;
+    Ok((front, body.to_owned()))
+}
+
+fn environment(md: fn(&str) -> String) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_keep_trailing_newline(true);
+    env.add_filter("md", md);
+    env
+}
+
+fn as_is(text: &str) -> String {
+    text.to_owned()
 }
 
 impl Templates {
@@ -26,9 +78,8 @@ impl Templates {
     /// # Errors
     /// A missing directory or opinion template, an unreadable file, a template syntax error.
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
-        let mut env = Environment::new();
-        env.set_keep_trailing_newline(true);
-        env.add_filter("md", escape_markdown);
+        let mut escaped = environment(escape_markdown);
+        let mut plain = environment(as_is);
         let opinion_path = dir.join(OPINION);
         let opinion = std::fs::read_to_string(&opinion_path).with_context(|| {
             format!(
@@ -36,7 +87,8 @@ impl Templates {
                 opinion_path.display()
             )
         })?;
-        env.add_template_owned(OPINION.to_owned(), opinion)
+        escaped
+            .add_template_owned(OPINION.to_owned(), opinion)
             .map_err(|e| anyhow!("{}: {e}", opinion_path.display()))?;
         let mut emails = BTreeSet::new();
         let email_dir = dir.join("email");
@@ -44,19 +96,29 @@ impl Templates {
             .with_context(|| format!("reading the e-mail templates in {}", email_dir.display()))?;
         for entry in entries {
             let path = entry?.path();
-            let Some(event) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
+            let event = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned);
+            let (Some(event), Some("md")) = (event, path.extension().and_then(|e| e.to_str()))
+            else {
                 continue;
             };
-            if path.extension().and_then(|e| e.to_str()) != Some("md") {
-                continue;
-            }
-            let source = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            env.add_template_owned(format!("email/{event}.md"), source)
-                .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            let file = path.display().to_string();
+            let source =
+                std::fs::read_to_string(&path).with_context(|| format!("reading {file}"))?;
+            let (front, body) = split_front_matter(&file, &source)?;
+            let add = |env: &mut Environment<'static>, name: String, source: String| {
+                env.add_template_owned(name, source)
+                    .map_err(|e| anyhow!("{file}: {e}"))
+            };
+            add(&mut plain, format!("{event}.subject"), front.subject)?;
+            add(&mut plain, format!("{event}.md"), body.clone())?;
+            add(&mut escaped, format!("{event}.md"), body)?;
             emails.insert(event);
         }
-        Ok(Self { env, emails })
+        Ok(Self {
+            escaped,
+            plain,
+            emails,
+        })
     }
 
     pub fn has_email(&self, event: &str) -> bool {
@@ -68,10 +130,38 @@ impl Templates {
     /// # Errors
     /// A rendering error (an undefined filter, a type error in the template).
     pub fn render_opinion(&self, context: impl Serialize) -> anyhow::Result<String> {
-        let template = self.env.get_template(OPINION)?;
+        let template = self.escaped.get_template(OPINION)?;
         template
             .render(context)
             .context("rendering the opinion letter")
+    }
+
+    /// Renders the e-mail for `event`: subject, plain text and HTML.
+    ///
+    /// # Errors
+    /// An unknown event or a rendering error.
+    pub fn render_email(
+        &self,
+        event: &str,
+        context: impl Serialize,
+    ) -> anyhow::Result<RenderedEmail> {
+        let render = |env: &Environment<'static>, name: String| {
+            env.get_template(&name)
+                .and_then(|t| t.render(&context))
+                .with_context(|| format!("rendering the e-mail template {name}"))
+        };
+        let subject = render(&self.plain, format!("{event}.subject"))?;
+        let text = render(&self.plain, format!("{event}.md"))?;
+        let markdown = render(&self.escaped, format!("{event}.md"))?;
+        Ok(RenderedEmail {
+            // A subject is one line; a newline in user text must not start a new header.
+            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+            text,
+            html: format!(
+                "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head>\n<body>\n{}</body></html>\n",
+                markdown_to_html(&markdown)
+            ),
+        })
     }
 }
 
@@ -124,5 +214,50 @@ mod tests {
         let html = markdown_to_html("# 标题\n\n<img src=x onerror=alert(1)>\n");
         assert!(html.contains("<h1>标题</h1>"));
         assert!(html.contains("&lt;img"), "{html}");
+    }
+
+    #[test]
+    fn the_repository_templates_render_in_both_forms() {
+        let templates = Templates::load(Path::new("templates")).unwrap();
+        let context = serde_json::json!({
+            "contract": { "title": "采购合同\nBcc: evil@x.cn", "counterparty": "某公司", "body_version": 2,
+                          "body_sha256": "ab12", "state": "approved" },
+            "agency": "示范市教育局", "amount": "¥1.00", "opinion": "同意 **签订**", "link": "http://x/contracts/1",
+            "due_at": "2026-12-04", "findings_summary": "",
+        });
+        let mail = templates.render_email("approved", &context).unwrap();
+        assert_eq!(
+            mail.subject,
+            "【审查通过】采购合同 Bcc: evil@x.cn / Approved: 采购合同 Bcc: evil@x.cn"
+        );
+        assert!(
+            mail.text.contains("同意 **签订**"),
+            "plain text keeps what was typed"
+        );
+        assert!(
+            mail.html.contains("同意 **签订**") && !mail.html.contains("<strong>签订</strong>"),
+            "{}",
+            mail.html
+        );
+        assert!(mail.text.contains("ab12") && mail.html.contains("ab12"));
+        for event in [
+            "review_requested",
+            "lead_review_requested",
+            "returned",
+            "rejected",
+            "signed",
+            "reminder",
+            "escalation",
+        ] {
+            templates.render_email(event, &context).unwrap();
+        }
+    }
+
+    #[test]
+    fn front_matter_is_required() {
+        assert!(split_front_matter("x.md", "# no front matter").is_err());
+        assert!(split_front_matter("x.md", "+++\nsubject = \"s\"\n").is_err());
+        let (front, body) = split_front_matter("x.md", "+++\nsubject = \"s\"\n+++\nbody").unwrap();
+        assert_eq!((front.subject.as_str(), body.as_str()), ("s", "body"));
     }
 }

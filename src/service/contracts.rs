@@ -264,9 +264,13 @@ impl Service {
             .map_err(|message| Error::invalid("body_markdown", message))?;
         let at = now();
         let new_version = (contract.body_version + 1, body.sha256());
-        let transition = plan.map(|plan| {
-            self.transition_record(&situation, &plan, expected_version + 1, new_version, at)
-        });
+        let transition = match plan {
+            Some(plan) => Some(
+                self.transition_record(&situation, &plan, expected_version + 1, new_version, at)
+                    .await?,
+            ),
+            None => None,
+        };
         let change = BodyChange {
             contract_id: id,
             expected_version,

@@ -8,6 +8,7 @@ pub mod contracts;
 pub mod delegations;
 pub mod demo;
 pub mod directory;
+pub mod notifications;
 mod password;
 pub mod transitions;
 pub mod views;
@@ -52,6 +53,8 @@ pub struct Service {
     workflows: Arc<Workflows>,
     calendar: Arc<WorkingCalendar>,
     templates: Arc<Templates>,
+    /// Where the web pages are, for links in e-mails.
+    public_url: Arc<str>,
     /// A real Argon2 hash of nothing, verified when an e-mail is unknown so that a failed
     /// sign-in takes the same time whether or not the account exists.
     decoy_hash: Arc<str>,
@@ -65,9 +68,17 @@ impl Service {
     pub async fn new(
         store: SharedStore,
         auth: AuthSettings,
+        public_url: &str,
         resources: Resources,
     ) -> anyhow::Result<Self> {
         let templates = resources.templates;
+        for event in ["reminder", "escalation"] {
+            if !templates.has_email(event) {
+                anyhow::bail!(
+                    "missing the e-mail template templates/email/{event}.md (deadline mail)"
+                );
+            }
+        }
         let workflows = Workflows::load(
             &store,
             &resources.workflow_file,
@@ -82,6 +93,7 @@ impl Service {
             workflows: Arc::new(workflows),
             calendar: Arc::new(resources.calendar),
             templates: Arc::new(templates),
+            public_url: public_url.into(),
             decoy_hash: decoy_hash.into(),
         })
     }

@@ -17,13 +17,12 @@ use crate::domain::{ContractState, Money, Principal, Roles, Visibility};
 use crate::error::{Error, Result, stale};
 use crate::notify::markdown_to_html;
 use crate::store::{
-    ContractDetail, ContractTransition, NotificationRecord, SavedResponse, StoreError,
-    TransitionRecord, User,
+    ContractDetail, ContractTransition, SavedResponse, StoreError, TransitionRecord, User,
 };
 use crate::workflow::calendar::beijing_date;
 use crate::workflow::definition::Outcome as WorkflowOutcome;
 use crate::workflow::engine::{self, Available};
-use crate::workflow::{Actor, ContractFacts, Definition, Effect, Inputs, Plan, Refusal, Standing};
+use crate::workflow::{Actor, ContractFacts, Definition, Inputs, Plan, Refusal, Standing};
 
 /// What a client sends to fire a transition.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -122,6 +121,18 @@ impl Situation {
 
     fn on_behalf_of(&self) -> Option<Uuid> {
         self.delegator.as_ref().map(|d| d.user_id)
+    }
+
+    /// The user who acts.
+    pub fn actor_user_id(&self) -> Uuid {
+        self.me.user_id
+    }
+
+    /// The actor and, for a deputy, the reviewer they act for.
+    pub fn acting_user_ids(&self) -> Vec<Uuid> {
+        std::iter::once(self.me.user_id)
+            .chain(self.on_behalf_of())
+            .collect()
     }
 }
 
@@ -240,31 +251,16 @@ impl Service {
         Ok((user, roles))
     }
 
-    /// What a plan writes, given the body version it applies to.
-    pub(super) fn transition_record(
+    /// What a plan writes, given the body version it applies to, with its e-mails rendered.
+    pub(super) async fn transition_record(
         &self,
         situation: &Situation,
         plan: &Plan,
         expected_version: i64,
         (body_version, body_sha256): (i64, &str),
         at: DateTime<Utc>,
-    ) -> TransitionRecord {
-        let notifications = plan
-            .effects
-            .iter()
-            .filter_map(|effect| match effect {
-                Effect::Notify { event, to } => Some(NotificationRecord {
-                    event: event.clone(),
-                    audience: to
-                        .iter()
-                        .map(|a| <&'static str>::from(*a).to_owned())
-                        .collect(),
-                }),
-                // The legality screen runs with the screening rules (issue 4); nothing to store yet.
-                Effect::Screen => None,
-            })
-            .collect();
-        TransitionRecord {
+    ) -> Result<TransitionRecord> {
+        let mut record = TransitionRecord {
             id: Uuid::now_v7(),
             contract_id: situation.detail.contract.id,
             expected_version,
@@ -279,10 +275,15 @@ impl Service {
             body_sha256: body_sha256.to_owned(),
             pins_version: plan.pins_version,
             due_at: plan.sla_days.map(|days| self.calendar.due_at(at, days)),
-            notifications,
+            mails: Vec::new(),
             workflow: situation.definition.key(),
             at,
-        }
+        };
+        // The legality screen (the `screen` effect) arrives with the screening rules; the
+        // e-mails are rendered now so that the dispatcher only sends.
+        let after = detail_after(&situation.detail, &record);
+        record.mails = self.compose_mails(situation, plan, &after.contract).await?;
+        Ok(record)
     }
 
     /// Fires a transition by name.
@@ -325,13 +326,15 @@ impl Service {
             return Err(stale());
         }
         let at = now();
-        let record = self.transition_record(
-            &situation,
-            &plan,
-            request.expected_version,
-            (contract.body_version, &contract.body_sha256),
-            at,
-        );
+        let record = self
+            .transition_record(
+                &situation,
+                &plan,
+                request.expected_version,
+                (contract.body_version, &contract.body_sha256),
+                at,
+            )
+            .await?;
         let after = detail_after(&situation.detail, &record);
         let saved = match idempotency_key {
             Some(key) => Some(SavedResponse {
@@ -489,6 +492,8 @@ pub(super) fn detail_after(detail: &ContractDetail, record: &TransitionRecord) -
     let contract = &mut after.contract;
     contract.state = record.to;
     contract.version = record.expected_version + 1;
+    contract.body_version = record.body_version;
+    contract.body_sha256 = record.body_sha256.clone();
     contract.due_at = record.due_at;
     contract.updated_at = record.at;
     if record.pins_version {

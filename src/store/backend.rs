@@ -51,6 +51,10 @@ pub(super) trait Backend: Database {
     /// each connection poll the lock with SQLite's sleeping busy handler, keeps write latency
     /// flat under concurrency.
     const SINGLE_WRITER: bool;
+    /// Claims due outbox rows. PostgreSQL skips rows another dispatcher has locked; SQLite has
+    /// one writer at a time, so a plain UPDATE … RETURNING is already exclusive.
+    /// Binds: $1 now, $2 lease end, $3 limit, $4 'sending', $5 'pending'.
+    const CLAIM_OUTBOX: &'static str;
 
     async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError>;
 }
@@ -60,6 +64,13 @@ impl Backend for Sqlite {
     const BACKEND_NAME: &'static str = "sqlite";
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const SINGLE_WRITER: bool = true;
+    const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET status = $4, claimed_until = $2, attempts = attempts + 1
+         WHERE id IN (
+             SELECT id FROM outbox
+             WHERE (status = $5 AND next_attempt_at <= $1) OR (status = $4 AND claimed_until < $1)
+             ORDER BY next_attempt_at LIMIT $3)
+         RETURNING id, contract_id, event, recipient, subject, body_text, body_html, status, attempts,
+                   next_attempt_at, last_error, created_at, sent_at";
 
     async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError> {
         SQLITE_MIGRATIONS.run(pool).await
@@ -71,6 +82,14 @@ impl Backend for Postgres {
     const BACKEND_NAME: &'static str = "postgres";
     const BEGIN_WRITE: &'static str = "BEGIN";
     const SINGLE_WRITER: bool = false;
+    const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET status = $4, claimed_until = $2, attempts = attempts + 1
+         WHERE id IN (
+             SELECT id FROM outbox
+             WHERE (status = $5 AND next_attempt_at <= $1) OR (status = $4 AND claimed_until < $1)
+             ORDER BY next_attempt_at LIMIT $3
+             FOR UPDATE SKIP LOCKED)
+         RETURNING id, contract_id, event, recipient, subject, body_text, body_html, status, attempts,
+                   next_attempt_at, last_error, created_at, sent_at";
 
     async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError> {
         POSTGRES_MIGRATIONS.run(pool).await

@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::domain::audit::{AuditRecord, SubjectKind};
-use crate::domain::{Principal, Visibility};
+use crate::domain::{Principal, Role, Visibility};
 
 pub use backend::{DatabaseOptions, connect};
 pub use records::*;
@@ -164,6 +164,48 @@ pub trait Store: Send + Sync + 'static {
         reviewers: [Option<Uuid>; 2],
     ) -> StoreResult<ReviewFacts>;
     async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>>;
+
+    /// Claims up to `limit` e-mails that are due (or whose earlier claim has lapsed) until
+    /// `lease_until`, counting the attempt. Safe with several dispatchers on one database.
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxRow>>;
+    async fn outbox_sent(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Back to `pending` for another attempt at `next_attempt_at`.
+    async fn outbox_retry_later(
+        &self,
+        id: Uuid,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()>;
+    async fn outbox_failed(&self, id: Uuid, error: &str) -> StoreResult<()>;
+    /// Newest first, for e-mails about contracts within `visibility`.
+    async fn list_outbox(
+        &self,
+        visibility: Visibility,
+        status: Option<OutboxStatus>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxRow>>;
+    /// Queues a failed e-mail again, with a fresh count of attempts. False if not failed or not visible.
+    async fn requeue_outbox(
+        &self,
+        id: Uuid,
+        visibility: Visibility,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Queues the reminders not yet sent today; returns how many were queued.
+    async fn enqueue_reminders(
+        &self,
+        reminders: &[ReminderMail],
+        at: DateTime<Utc>,
+    ) -> StoreResult<usize>;
+    /// Contracts whose current stage is due at or before `before`.
+    async fn contracts_due_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<Contract>>;
+    /// Active users holding `role` in `agency_id` or any agency above it: whose jurisdiction covers it.
+    async fn users_covering(&self, agency_id: Uuid, role: Role) -> StoreResult<Vec<User>>;
 
     async fn create_delegation(&self, delegation: &Delegation, audit: AuditMeta)
     -> StoreResult<()>;

@@ -207,16 +207,93 @@ pub struct TransitionRecord {
     /// Record the body as the approved version.
     pub pins_version: bool,
     pub due_at: Option<DateTime<Utc>>,
-    pub notifications: Vec<NotificationRecord>,
+    /// The e-mails the transition sends, rendered now and queued in the same transaction.
+    pub mails: Vec<OutboxMessage>,
     /// `id@version` of the workflow, for the audit trail.
     pub workflow: String,
     pub at: DateTime<Utc>,
 }
 
+/// A rendered e-mail to one recipient, ready to be queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotificationRecord {
+pub struct OutboxMessage {
+    pub id: Uuid,
+    pub contract_id: Option<Uuid>,
     pub event: String,
-    pub audience: Vec<String>,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+}
+
+/// Where a queued e-mail stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum OutboxStatus {
+    Pending,
+    /// Claimed by a dispatcher, until `claimed_until`.
+    Sending,
+    Sent,
+    /// Gave up: a permanent error or too many attempts. An admin may retry it.
+    Failed,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl TryFrom<String> for OutboxStatus {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        raw.parse()
+            .map_err(|_| format!("unknown outbox status {raw:?}"))
+    }
+}
+
+/// A queued e-mail as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub contract_id: Option<Uuid>,
+    pub event: String,
+    pub recipient: String,
+    pub subject: String,
+    #[serde(skip)]
+    pub body_text: String,
+    #[serde(skip)]
+    pub body_html: String,
+    #[sqlx(try_from = "String")]
+    pub status: OutboxStatus,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last delivery error, as the mail server or the network reported it.
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// A deadline reminder or escalation: queued only if this recipient has not had one for this
+/// contract today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderMail {
+    pub kind: &'static str,
+    pub day: NaiveDate,
+    pub message: OutboxMessage,
 }
 
 /// One step of a contract's workflow history.

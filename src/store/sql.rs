@@ -257,19 +257,8 @@ where
         .bind(t.at)
         .execute(&mut *conn)
         .await?;
-        for notification in &t.notifications {
-            sqlx::query(
-                "INSERT INTO notifications (id, contract_id, transition_id, event, audience, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(Uuid::now_v7())
-            .bind(t.contract_id)
-            .bind(t.id)
-            .bind(notification.event.clone())
-            .bind(notification.audience.join(","))
-            .bind(t.at)
-            .execute(&mut *conn)
-            .await?;
+        for mail in &t.mails {
+            Self::insert_outbox(conn, mail, t.at).await?;
         }
         let entry = AuditEntry {
             subject_kind: SubjectKind::Contract,
@@ -290,6 +279,31 @@ where
             }),
         };
         Self::append_audit(conn, entry).await
+    }
+
+    /// Queues a rendered e-mail, due at once.
+    async fn insert_outbox(
+        conn: &mut DB::Connection,
+        mail: &OutboxMessage,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO outbox (id, contract_id, event, recipient, subject, body_text, body_html, status,
+                 attempts, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9)",
+        )
+        .bind(mail.id)
+        .bind(mail.contract_id)
+        .bind(mail.event.clone())
+        .bind(mail.recipient.clone())
+        .bind(mail.subject.clone())
+        .bind(mail.body_text.clone())
+        .bind(mail.body_html.clone())
+        .bind(OutboxStatus::Pending.as_str().to_owned())
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 
     async fn save_idempotent_response(
@@ -1004,6 +1018,180 @@ where
         .bind(body_version)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxRow>> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        let rows: Vec<OutboxRow> = sqlx::query_as(DB::CLAIM_OUTBOX)
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .bind(OutboxStatus::Sending.as_str().to_owned())
+            .bind(OutboxStatus::Pending.as_str().to_owned())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    async fn outbox_sent(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        let _writer = self.write_turn().await;
+        sqlx::query(
+            "UPDATE outbox SET status = $1, sent_at = $2, claimed_until = NULL, last_error = NULL WHERE id = $3",
+        )
+        .bind(OutboxStatus::Sent.as_str().to_owned())
+        .bind(at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn outbox_retry_later(
+        &self,
+        id: Uuid,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()> {
+        let _writer = self.write_turn().await;
+        sqlx::query(
+            "UPDATE outbox SET status = $1, next_attempt_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $4",
+        )
+        .bind(OutboxStatus::Pending.as_str().to_owned())
+        .bind(next_attempt_at)
+        .bind(error.to_owned())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn outbox_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
+        let _writer = self.write_turn().await;
+        sqlx::query(
+            "UPDATE outbox SET status = $1, claimed_until = NULL, last_error = $2 WHERE id = $3",
+        )
+        .bind(OutboxStatus::Failed.as_str().to_owned())
+        .bind(error.to_owned())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_outbox(
+        &self,
+        visibility: Visibility,
+        status: Option<OutboxStatus>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxRow>> {
+        let (root, descend) = scope_params(visibility);
+        let sql = format!(
+            "{} SELECT o.id, o.contract_id, o.event, o.recipient, o.subject, o.body_text, o.body_html, o.status,
+                    o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.sent_at
+             FROM outbox o JOIN contracts c ON c.id = o.contract_id
+             WHERE c.agency_id IN (SELECT id FROM scope) AND ($3 IS NULL OR o.status = $3)
+             ORDER BY o.id DESC LIMIT $4",
+            scope_cte!()
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(root)
+            .bind(descend)
+            .bind(status.map(|s| s.as_str().to_owned()))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn requeue_outbox(
+        &self,
+        id: Uuid,
+        visibility: Visibility,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (root, descend) = scope_params(visibility);
+        let sql = format!(
+            "{} UPDATE outbox SET status = $3, attempts = 0, next_attempt_at = $4
+             WHERE id = $5 AND status = $6
+               AND contract_id IN (SELECT id FROM contracts WHERE agency_id IN (SELECT id FROM scope))
+             RETURNING id",
+            scope_cte!()
+        );
+        let (_writer, mut tx) = self.begin_write().await?;
+        let requeued: Option<(Uuid,)> = sqlx::query_as(&sql)
+            .bind(root)
+            .bind(descend)
+            .bind(OutboxStatus::Pending.as_str().to_owned())
+            .bind(now)
+            .bind(id)
+            .bind(OutboxStatus::Failed.as_str().to_owned())
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(requeued.is_some())
+    }
+
+    async fn enqueue_reminders(
+        &self,
+        reminders: &[ReminderMail],
+        at: DateTime<Utc>,
+    ) -> StoreResult<usize> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        let mut queued = 0;
+        for reminder in reminders {
+            let message = &reminder.message;
+            let first_today: Option<(String,)> = sqlx::query_as(
+                "INSERT INTO reminders_sent (contract_id, recipient, kind, day) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING RETURNING recipient",
+            )
+            .bind(message.contract_id)
+            .bind(message.recipient.clone())
+            .bind(reminder.kind.to_owned())
+            .bind(reminder.day)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if first_today.is_some() {
+                Self::insert_outbox(&mut tx, message, at).await?;
+                queued += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    async fn contracts_due_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<Contract>> {
+        let sql = format!(
+            "SELECT {CONTRACT_COLUMNS} {CONTRACT_FROM} WHERE c.due_at IS NOT NULL AND c.due_at <= $1"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(before)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn users_covering(&self, agency_id: Uuid, role: Role) -> StoreResult<Vec<User>> {
+        let sql = format!(
+            "WITH RECURSIVE up(id, parent_id) AS (
+                 SELECT id, parent_id FROM agencies WHERE id = $1
+                 UNION SELECT a.id, a.parent_id FROM agencies a JOIN up ON a.id = up.parent_id
+             )
+             SELECT {USER_COLUMNS} FROM users u JOIN user_roles r ON r.user_id = u.id
+             WHERE u.agency_id IN (SELECT id FROM up) AND u.active = $2
+               AND u.id IN (SELECT user_id FROM user_roles WHERE role = $3)
+             ORDER BY u.email, r.role"
+        );
+        let rows: Vec<UserRoleRow> = sqlx::query_as(&sql)
+            .bind(agency_id)
+            .bind(true)
+            .bind(role.as_str().to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(fold_users(rows))
     }
 
     async fn create_delegation(

@@ -156,6 +156,23 @@ impl Definition {
     pub fn state(&self, state: ContractState) -> Option<&StateDef> {
         self.states.get(state.as_str())
     }
+
+    /// The roles that decide in `state`: those of its transitions that require an opinion.
+    pub fn deciders(&self, state: ContractState) -> Vec<Role> {
+        let mut roles: Vec<Role> = self
+            .transitions
+            .iter()
+            .filter(|t| {
+                t.trigger == Trigger::Manual
+                    && t.from.contains(&state)
+                    && t.requires.contains(&Input::Opinion)
+            })
+            .flat_map(|t| t.roles.iter().copied())
+            .collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
 }
 
 /// One problem in a workflow file.

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::sync::Once;
 
-use contract_review::config::{AuthSettings, HttpSettings};
+use contract_review::config::{AuthSettings, HttpSettings, MailSettings};
 use contract_review::resources::ResourcePaths;
 use contract_review::service::Actor;
 use contract_review::service::directory::UserInput;
@@ -65,7 +65,17 @@ pub struct TestApp {
     pub root_agency: Uuid,
     pub admin_token: String,
     _server: Server,
+    _mail_dir: tempfile::TempDir,
     database: Database,
+}
+
+/// Mail settings that make the dispatcher quick in tests: frequent polls, short back-off.
+pub fn fast_mail() -> MailSettings {
+    MailSettings {
+        mail_poll_ms: 25,
+        mail_retry_base_ms: 100,
+        ..MailSettings::default()
+    }
 }
 
 /// `postgres://u@h:5432/db?x` → the same URL naming database `name`.
@@ -87,13 +97,22 @@ fn with_database(url: &str, name: &str) -> String {
 
 impl TestApp {
     pub async fn sqlite() -> Self {
+        Self::sqlite_with(None).await
+    }
+
+    /// With `mail`, e-mail goes where it says; without, to `.eml` files in a temporary directory.
+    pub async fn sqlite_with(mail: Option<MailSettings>) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite:{}", dir.path().join("test.db").display());
-        Self::start(url, Database::Sqlite { _dir: dir }, AuthSettings::default()).await
+        Self::start(url, Database::Sqlite { _dir: dir }, mail).await
     }
 
     /// `None` (after saying so loudly) when `TEST_POSTGRES_URL` is unset; CI always sets it.
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_with(None).await
+    }
+
+    pub async fn postgres_with(mail: Option<MailSettings>) -> Option<Self> {
         let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -111,19 +130,17 @@ impl TestApp {
             .await
             .expect("create the test database");
         let url = with_database(&admin_url, &name);
-        Some(
-            Self::start(
-                url,
-                Database::Postgres { admin_url, name },
-                AuthSettings::default(),
-            )
-            .await,
-        )
+        Some(Self::start(url, Database::Postgres { admin_url, name }, mail).await)
     }
 
-    async fn start(database_url: String, database: Database, auth: AuthSettings) -> Self {
+    async fn start(database_url: String, database: Database, mail: Option<MailSettings>) -> Self {
         init_logging();
-        let (server, app_service) = Server::start(&database_url, auth, ResourcePaths::default())
+        let mail_dir = tempfile::tempdir().expect("mail directory");
+        let mail = mail.unwrap_or_else(|| MailSettings {
+            mail_url: format!("file://{}", mail_dir.path().display()),
+            ..fast_mail()
+        });
+        let (server, app_service) = Server::start(&database_url, mail, ResourcePaths::default())
             .await
             .expect("build the app");
         let base = server.base.clone();
@@ -152,6 +169,7 @@ impl TestApp {
             root_agency: root.id,
             admin_token: String::new(),
             _server: server,
+            _mail_dir: mail_dir,
             database,
         };
         app.admin_token = app.login("admin@city.gov.cn").await;
@@ -326,14 +344,15 @@ impl Server {
     /// Builds and serves an app over `database_url` with the given files.
     pub async fn start(
         database_url: &str,
-        auth: AuthSettings,
+        mail: MailSettings,
         resources: ResourcePaths,
     ) -> anyhow::Result<(Self, contract_review::service::Service)> {
         let settings = Settings {
             database_url: database_url.to_owned(),
             database: DatabaseOptions::default(),
             http: HttpSettings::default(),
-            auth,
+            auth: AuthSettings::default(),
+            mail,
             resources,
         };
         let app = App::build(settings).await?;

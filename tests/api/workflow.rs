@@ -151,8 +151,22 @@ async fn a_contract_goes_from_draft_to_signed(app: TestApp) {
         "each event seals the one before"
     );
 
-    let notified = app.scalar("SELECT COUNT(*) FROM notifications").await;
-    assert_eq!(notified, 3, "review requested, approved, signed");
+    let queued = |event: &str| format!("SELECT COUNT(*) FROM outbox WHERE event = '{event}'");
+    assert_eq!(
+        app.scalar(&queued("review_requested")).await,
+        1,
+        "the one reviewer of the jurisdiction"
+    );
+    assert_eq!(
+        app.scalar(&queued("approved")).await,
+        2,
+        "the submitter and the signatory"
+    );
+    assert_eq!(
+        app.scalar(&queued("signed")).await,
+        2,
+        "the submitter and the approving reviewer"
+    );
     assert_eq!(crate::cli::audit_verify(&app.database_url).await.0, Some(0));
 }
 

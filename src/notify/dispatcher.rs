@@ -1,0 +1,183 @@
+//! The outbox dispatcher, started by `serve`: claims due e-mails (safely with several instances),
+//! sends them through the one shared transport, records the outcome, retries with exponential
+//! back-off and jitter, and gives up after a maximum number of attempts. It also sweeps for
+//! review deadlines. On shutdown it finishes the batch it claimed before it stops.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use chrono::{DateTime, Utc};
+use lettre::message::Mailbox;
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
+
+use super::mailer::{Mailer, SendError};
+use crate::config::MailSettings;
+use crate::service::{Service, now};
+use crate::store::{OutboxRow, SharedStore};
+
+/// How long a claim protects a batch from other dispatchers.
+const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+pub struct Dispatcher {
+    service: Service,
+    store: SharedStore,
+    mailer: Arc<Mailer>,
+    from: Mailbox,
+    message_id_domain: String,
+    settings: MailSettings,
+}
+
+/// What happened to one e-mail.
+enum Delivery {
+    Sent,
+    RetryAt(DateTime<Utc>, String),
+    Failed(String),
+}
+
+/// Exponential back-off with ±20 % jitter, so that failed mails do not come back in lockstep.
+fn backoff(base: Duration, attempts: i64) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    let delay = base
+        .saturating_mul(2u32.saturating_pow(exponent))
+        .min(MAX_BACKOFF);
+    let jitter = 0.8 + f64::from(OsRng.next_u32() % 401) / 1000.0;
+    delay.mul_f64(jitter)
+}
+
+impl Dispatcher {
+    /// # Errors
+    /// An invalid mail URL or sender address.
+    pub fn new(service: Service, settings: MailSettings) -> anyhow::Result<Self> {
+        let mailer = Mailer::from_url(&settings.mail_url, settings.mail_concurrency)?;
+        let from: Mailbox = settings
+            .mail_from
+            .parse()
+            .with_context(|| format!("invalid --mail-from {:?}", settings.mail_from))?;
+        let message_id_domain = from.email.domain().to_owned();
+        Ok(Self {
+            store: service.store().clone(),
+            service,
+            mailer: Arc::new(mailer),
+            from,
+            message_id_domain,
+            settings,
+        })
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let poll = Duration::from_millis(self.settings.mail_poll_ms);
+        let sweep_every = Duration::from_secs(self.settings.reminder_interval_secs);
+        let mut next_sweep = Instant::now();
+        while !*stop.borrow() {
+            if Instant::now() >= next_sweep {
+                if let Err(error) = self.service.enqueue_reminders(now()).await {
+                    tracing::error!(error = ?error, "queuing deadline reminders failed");
+                }
+                next_sweep = Instant::now() + sweep_every;
+            }
+            match self.drain_once().await {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(error) => tracing::error!(error = ?error, "sending queued mail failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        tracing::info!("mail dispatcher stopped");
+    }
+
+    /// Claims one batch, sends it and records the outcomes. Returns how many were claimed.
+    ///
+    /// # Errors
+    /// Database failures; delivery failures are recorded on the rows instead.
+    pub async fn drain_once(&self) -> anyhow::Result<usize> {
+        let claimed_at = now();
+        let batch = i64::from(self.settings.mail_concurrency.max(1)) * 4;
+        let rows = self
+            .store
+            .claim_outbox(claimed_at, claimed_at + LEASE, batch)
+            .await?;
+        let count = rows.len();
+        let permits = Arc::new(Semaphore::new(
+            self.settings.mail_concurrency.max(1) as usize
+        ));
+        let mut sending = tokio::task::JoinSet::new();
+        for row in rows {
+            let mailer = Arc::clone(&self.mailer);
+            let (from, domain) = (self.from.clone(), self.message_id_domain.clone());
+            let permits = Arc::clone(&permits);
+            sending.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let result = mailer.send(&from, &domain, &row).await;
+                (row, result)
+            });
+        }
+        while let Some(joined) = sending.join_next().await {
+            let (row, result) = joined.context("a mail task panicked")?;
+            self.record(&row, self.outcome(&row, result)).await?;
+        }
+        Ok(count)
+    }
+
+    fn outcome(&self, row: &OutboxRow, result: Result<(), SendError>) -> Delivery {
+        match result {
+            Ok(()) => Delivery::Sent,
+            Err(error) if error.permanent => Delivery::Failed(error.message),
+            Err(error) if row.attempts >= i64::from(self.settings.mail_max_attempts) => {
+                Delivery::Failed(format!(
+                    "gave up after {} attempts: {}",
+                    row.attempts, error.message
+                ))
+            }
+            Err(error) => {
+                let delay = backoff(
+                    Duration::from_millis(self.settings.mail_retry_base_ms),
+                    row.attempts,
+                );
+                let at = now() + chrono::Duration::from_std(delay).unwrap_or(LEASE);
+                Delivery::RetryAt(at, error.message)
+            }
+        }
+    }
+
+    async fn record(&self, row: &OutboxRow, delivery: Delivery) -> anyhow::Result<()> {
+        match delivery {
+            Delivery::Sent => self.store.outbox_sent(row.id, now()).await?,
+            Delivery::RetryAt(at, error) => {
+                tracing::warn!(mail = %row.id, attempts = row.attempts, %error, "mail not sent; will retry");
+                self.store.outbox_retry_later(row.id, at, &error).await?;
+            }
+            Delivery::Failed(error) => {
+                tracing::error!(mail = %row.id, recipient = %row.recipient, %error, "mail failed");
+                self.store.outbox_failed(row.id, &error).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_a_ceiling() {
+        let base = Duration::from_secs(5);
+        for (attempts, nominal) in [(1, 5.0), (2, 10.0), (3, 20.0), (6, 160.0)] {
+            let delay = backoff(base, attempts).as_secs_f64();
+            assert!(
+                (nominal * 0.8..=nominal * 1.2).contains(&delay),
+                "{attempts}: {delay}"
+            );
+        }
+        assert!(backoff(base, 40) <= MAX_BACKOFF.mul_f64(1.2));
+    }
+}

@@ -1,0 +1,137 @@
+//! The mail transport, built once from `--mail-url` and shared: SMTP with a connection pool
+//! (`smtp://…?tls=required|opportunistic|none`, `smtps://…`), or `.eml` files in a directory
+//! (`file://DIR`, the default, so that the service runs with no mail server).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::store::OutboxRow;
+
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// Why a message was not delivered, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl Mailer {
+    /// # Errors
+    /// An unknown scheme or TLS mode, an unparsable URL, a directory that cannot be created.
+    pub fn from_url(url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        if let Some(dir) = url.strip_prefix("file://") {
+            let dir = PathBuf::from(dir);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("creating the mail directory {}", dir.display()))?;
+            return Ok(Mailer::Files(AsyncFileTransport::new(dir)));
+        }
+        let (scheme, _) = url
+            .split_once("://")
+            .context("a mail URL looks like smtp://host:port")?;
+        if scheme != "smtp" && scheme != "smtps" {
+            bail!("unsupported mail URL scheme {scheme:?}: use smtp://, smtps:// or file://");
+        }
+        let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
+        let mut tls = None;
+        let mut other: Vec<&str> = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.strip_prefix("tls=") {
+                Some(mode) => tls = Some(mode),
+                None => other.push(pair),
+            }
+        }
+        if !other.is_empty() {
+            bail!("unknown mail URL parameters: {}", other.join("&"));
+        }
+        // lettre reads `smtp://` without `tls` as plaintext; here plaintext must be asked for.
+        let lettre_url = match (scheme, tls) {
+            ("smtp", Some("none")) => base.to_owned(),
+            ("smtp", None) => format!("{base}?tls=required"),
+            ("smtp", Some(mode @ ("required" | "opportunistic"))) => format!("{base}?tls={mode}"),
+            ("smtps", None) => base.to_owned(),
+            (_, Some(mode)) => bail!("unsupported tls={mode} for {scheme}://"),
+            _ => bail!("unsupported mail URL"),
+        };
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
+            .map_err(|e| anyhow!("invalid mail URL: {e}"))?
+            .timeout(Some(Duration::from_secs(30)))
+            .pool_config(PoolConfig::new().max_size(pool_size))
+            .build();
+        Ok(Mailer::Smtp(transport))
+    }
+
+    /// Sends one queued e-mail.
+    ///
+    /// # Errors
+    /// Whether the failure is permanent (the server refused the message) or transient.
+    pub async fn send(
+        &self,
+        from: &Mailbox,
+        message_id_domain: &str,
+        row: &OutboxRow,
+    ) -> Result<(), SendError> {
+        let message = compose(from, message_id_domain, row).map_err(|e| SendError {
+            permanent: true,
+            message: format!("{e:#}"),
+        })?;
+        match self {
+            Mailer::Smtp(transport) => {
+                transport
+                    .send(message)
+                    .await
+                    .map(drop)
+                    .map_err(|e| SendError {
+                        permanent: e.is_permanent(),
+                        message: e.to_string(),
+                    })
+            }
+            Mailer::Files(transport) => {
+                transport
+                    .send(message)
+                    .await
+                    .map(drop)
+                    .map_err(|e| SendError {
+                        permanent: false,
+                        message: e.to_string(),
+                    })
+            }
+        }
+    }
+}
+
+/// A multipart/alternative message with a Message-ID derived from the outbox row, so that a
+/// message sent twice (a crash between sending and recording) is recognisable as one.
+fn compose(from: &Mailbox, message_id_domain: &str, row: &OutboxRow) -> anyhow::Result<Message> {
+    let to: Mailbox = row
+        .recipient
+        .parse()
+        .with_context(|| format!("invalid recipient {:?}", row.recipient))?;
+    let alternative = MultiPart::alternative()
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(row.body_text.clone()),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_HTML)
+                .body(row.body_html.clone()),
+        );
+    Message::builder()
+        .message_id(Some(format!("<{}@{message_id_domain}>", row.id)))
+        .from(from.clone())
+        .to(to)
+        .subject(row.subject.clone())
+        .multipart(alternative)
+        .context("building the message")
+}
