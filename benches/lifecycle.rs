@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use contract_review::config::{AuthSettings, HttpSettings};
+use contract_review::config::{AuthSettings, HttpSettings, MailSettings};
 use contract_review::resources::ResourcePaths;
 use contract_review::service::Actor;
 use contract_review::service::directory::UserInput;
@@ -216,7 +216,8 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Runs the load; returns transitions per second.
 async fn drive(label: &str, database_url: &str, options: &Options) -> anyhow::Result<f64> {
-    let (base, tokens, stop) = start(database_url).await?;
+    let mail_dir = tempfile::tempdir()?;
+    let (base, tokens, stop) = start(database_url, mail_dir.path()).await?;
     let tokens = std::sync::Arc::new(tokens);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
