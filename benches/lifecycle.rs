@@ -58,12 +58,17 @@ struct Tokens {
 /// Starts the service on `database_url` and signs in one user per role.
 async fn start(
     database_url: &str,
+    mail_dir: &std::path::Path,
 ) -> anyhow::Result<(String, Tokens, tokio::sync::oneshot::Sender<()>)> {
     let settings = Settings {
         database_url: database_url.to_owned(),
         database: DatabaseOptions::default(),
         http: HttpSettings::default(),
         auth: AuthSettings::default(),
+        mail: MailSettings {
+            mail_url: format!("file://{}", mail_dir.display()),
+            ..MailSettings::default()
+        },
         resources: ResourcePaths::default(),
     };
     let app = App::build(settings).await?;
