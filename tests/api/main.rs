@@ -9,5 +9,6 @@ mod auth;
 mod cli;
 mod contracts;
 mod input;
+mod mail;
 mod ops;
 mod workflow;
