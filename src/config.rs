@@ -236,8 +236,9 @@ pub struct MailSettings {
     #[arg(long, env = "CONTRACT_REVIEW_MAIL_POLL_MS", default_value_t = 500)]
     pub mail_poll_ms: u64,
 
-    /// Mails sent at once (and SMTP connections kept open).
-    #[arg(long, env = "CONTRACT_REVIEW_MAIL_CONCURRENCY", default_value_t = 8)]
+    /// Mails sent at once (and SMTP connections kept open). Each SMTP message costs a few round
+    /// trips, so throughput comes from sending in parallel.
+    #[arg(long, env = "CONTRACT_REVIEW_MAIL_CONCURRENCY", default_value_t = 32)]
     pub mail_concurrency: u32,
 
     /// How often deadlines are checked for reminders and escalations, in seconds.
@@ -258,7 +259,7 @@ impl Default for MailSettings {
             mail_max_attempts: 8,
             mail_retry_base_ms: 5_000,
             mail_poll_ms: 500,
-            mail_concurrency: 8,
+            mail_concurrency: 32,
             reminder_interval_secs: 300,
         }
     }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
@@ -16,7 +15,7 @@ use tokio::time::Instant;
 use super::mailer::{Mailer, SendError};
 use crate::config::MailSettings;
 use crate::service::{Service, now};
-use crate::store::{OutboxRow, SharedStore};
+use crate::store::{DeliveryRecord, OutboxRow, OutboxStatus, SharedStore};
 
 /// How long a claim protects a batch from other dispatchers.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
@@ -30,13 +29,6 @@ pub struct Dispatcher {
     from: Mailbox,
     message_id_domain: String,
     settings: MailSettings,
-}
-
-/// What happened to one e-mail.
-enum Delivery {
-    Sent,
-    RetryAt(DateTime<Utc>, String),
-    Failed(String),
 }
 
 /// Exponential back-off with ±20 % jitter, so that failed mails do not come back in lockstep.
@@ -100,7 +92,7 @@ impl Dispatcher {
     /// Database failures; delivery failures are recorded on the rows instead.
     pub async fn drain_once(&self) -> anyhow::Result<usize> {
         let claimed_at = now();
-        let batch = i64::from(self.settings.mail_concurrency.max(1)) * 4;
+        let batch = i64::from(self.settings.mail_concurrency.max(1)) * 8;
         let rows = self
             .store
             .claim_outbox(claimed_at, claimed_at + LEASE, batch)
@@ -120,47 +112,49 @@ impl Dispatcher {
                 (row, result)
             });
         }
+        let mut deliveries = Vec::with_capacity(count);
         while let Some(joined) = sending.join_next().await {
             let (row, result) = joined.context("a mail task panicked")?;
-            self.record(&row, self.outcome(&row, result)).await?;
+            deliveries.push(self.outcome(&row, result));
         }
+        self.store.record_deliveries(&deliveries).await?;
         Ok(count)
     }
 
-    fn outcome(&self, row: &OutboxRow, result: Result<(), SendError>) -> Delivery {
+    fn outcome(&self, row: &OutboxRow, result: Result<(), SendError>) -> DeliveryRecord {
+        let at = now();
+        let record = |status, next_attempt_at, error| DeliveryRecord {
+            id: row.id,
+            status,
+            at,
+            next_attempt_at,
+            error,
+        };
         match result {
-            Ok(()) => Delivery::Sent,
-            Err(error) if error.permanent => Delivery::Failed(error.message),
+            Ok(()) => record(OutboxStatus::Sent, row.next_attempt_at, None),
+            Err(error) if error.permanent => {
+                tracing::error!(mail = %row.id, recipient = %row.recipient, error = %error.message, "mail refused");
+                record(
+                    OutboxStatus::Failed,
+                    row.next_attempt_at,
+                    Some(error.message),
+                )
+            }
             Err(error) if row.attempts >= i64::from(self.settings.mail_max_attempts) => {
-                Delivery::Failed(format!(
-                    "gave up after {} attempts: {}",
-                    row.attempts, error.message
-                ))
+                tracing::error!(mail = %row.id, recipient = %row.recipient, error = %error.message, "mail given up");
+                let message = format!("gave up after {} attempts: {}", row.attempts, error.message);
+                record(OutboxStatus::Failed, row.next_attempt_at, Some(message))
             }
             Err(error) => {
+                tracing::warn!(mail = %row.id, attempts = row.attempts, error = %error.message, "mail not sent; will retry");
                 let delay = backoff(
                     Duration::from_millis(self.settings.mail_retry_base_ms),
                     row.attempts,
                 );
-                let at = now() + chrono::Duration::from_std(delay).unwrap_or(LEASE);
-                Delivery::RetryAt(at, error.message)
+                let retry_at = at + chrono::Duration::from_std(delay).unwrap_or(LEASE);
+                record(OutboxStatus::Pending, retry_at, Some(error.message))
             }
         }
-    }
-
-    async fn record(&self, row: &OutboxRow, delivery: Delivery) -> anyhow::Result<()> {
-        match delivery {
-            Delivery::Sent => self.store.outbox_sent(row.id, now()).await?,
-            Delivery::RetryAt(at, error) => {
-                tracing::warn!(mail = %row.id, attempts = row.attempts, %error, "mail not sent; will retry");
-                self.store.outbox_retry_later(row.id, at, &error).await?;
-            }
-            Delivery::Failed(error) => {
-                tracing::error!(mail = %row.id, recipient = %row.recipient, %error, "mail failed");
-                self.store.outbox_failed(row.id, &error).await?;
-            }
-        }
-        Ok(())
     }
 }
 

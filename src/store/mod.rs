@@ -173,15 +173,8 @@ pub trait Store: Send + Sync + 'static {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<OutboxRow>>;
-    async fn outbox_sent(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
-    /// Back to `pending` for another attempt at `next_attempt_at`.
-    async fn outbox_retry_later(
-        &self,
-        id: Uuid,
-        next_attempt_at: DateTime<Utc>,
-        error: &str,
-    ) -> StoreResult<()>;
-    async fn outbox_failed(&self, id: Uuid, error: &str) -> StoreResult<()>;
+    /// Records what happened to a batch of claimed e-mails, in one transaction.
+    async fn record_deliveries(&self, deliveries: &[DeliveryRecord]) -> StoreResult<()>;
     /// Newest first, for e-mails about contracts within `visibility`.
     async fn list_outbox(
         &self,

@@ -265,6 +265,17 @@ impl TryFrom<String> for OutboxStatus {
     }
 }
 
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub id: Uuid,
+    /// `Sent`, `Pending` (try again at `next_attempt_at`) or `Failed`.
+    pub status: OutboxStatus,
+    pub at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub error: Option<String>,
+}
+
 /// A queued e-mail as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct OutboxRow {

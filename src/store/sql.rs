@@ -1039,48 +1039,24 @@ where
         Ok(rows)
     }
 
-    async fn outbox_sent(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-        let _writer = self.write_turn().await;
-        sqlx::query(
-            "UPDATE outbox SET status = $1, sent_at = $2, claimed_until = NULL, last_error = NULL WHERE id = $3",
-        )
-        .bind(OutboxStatus::Sent.as_str().to_owned())
-        .bind(at)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn outbox_retry_later(
-        &self,
-        id: Uuid,
-        next_attempt_at: DateTime<Utc>,
-        error: &str,
-    ) -> StoreResult<()> {
-        let _writer = self.write_turn().await;
-        sqlx::query(
-            "UPDATE outbox SET status = $1, next_attempt_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $4",
-        )
-        .bind(OutboxStatus::Pending.as_str().to_owned())
-        .bind(next_attempt_at)
-        .bind(error.to_owned())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn outbox_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
-        let _writer = self.write_turn().await;
-        sqlx::query(
-            "UPDATE outbox SET status = $1, claimed_until = NULL, last_error = $2 WHERE id = $3",
-        )
-        .bind(OutboxStatus::Failed.as_str().to_owned())
-        .bind(error.to_owned())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+    async fn record_deliveries(&self, deliveries: &[DeliveryRecord]) -> StoreResult<()> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        for delivery in deliveries {
+            let sent_at = (delivery.status == OutboxStatus::Sent).then_some(delivery.at);
+            sqlx::query(
+                "UPDATE outbox SET status = $1, sent_at = $2, next_attempt_at = $3, last_error = $4,
+                     claimed_until = NULL
+                 WHERE id = $5",
+            )
+            .bind(delivery.status.as_str().to_owned())
+            .bind(sent_at)
+            .bind(delivery.next_attempt_at)
+            .bind(delivery.error.clone())
+            .bind(delivery.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
