@@ -106,8 +106,8 @@ async fn service(dir: &std::path::Path) -> anyhow::Result<(Service, Uuid)> {
         .await
         .map_err(fail)?
     {
-        contract_review::service::contracts::Outcome::Fresh(detail) => detail.contract.id,
-        contract_review::service::contracts::Outcome::Replayed { .. } => bail!("replayed"),
+        contract_review::service::idempotency::Outcome::Fresh(detail) => detail.contract.id,
+        contract_review::service::idempotency::Outcome::Replayed { .. } => bail!("replayed"),
     };
     Ok((service, contract))
 }

@@ -16,7 +16,8 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::domain::ContractState;
 use crate::domain::contract::ContractDraft;
 use crate::error::{Error, Problem, Result};
-use crate::service::contracts::{ListParams, Outcome, parse_idempotency_key};
+use crate::service::contracts::{ListParams, parse_idempotency_key};
+use crate::service::idempotency::Outcome;
 use crate::service::views::{ContractPage, VersionView};
 use crate::store::ContractDetail;
 

@@ -15,7 +15,7 @@ use super::AppState;
 use super::contracts::{idempotency_key, replayed};
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::error::{Problem, Result};
-use crate::service::contracts::Outcome;
+use crate::service::idempotency::Outcome;
 use crate::service::transitions::{AuditEventView, AvailableTransition, TransitionRequest};
 use crate::store::{ContractDetail, ContractTransition};
 

@@ -1,8 +1,8 @@
 //! Contract intake: create, list, read, revise the body, browse versions.
 
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::idempotency::{Outcome, Retry};
 use super::transitions::refusal_error;
 use super::views::{ContractPage, VersionView};
 use super::{Service, now};
@@ -10,24 +10,12 @@ use crate::domain::access::may_edit_contract;
 use crate::domain::contract::{Body, ContractDraft};
 use crate::domain::{ContractState, NewContract, Principal, Role};
 use crate::error::{Error, Result, stale};
-use crate::store::{
-    BodyChange, Contract, ContractDetail, ContractFilter, NewContractRecord, SavedResponse,
-    StoreError,
-};
+use crate::store::{BodyChange, Contract, ContractDetail, ContractFilter, NewContractRecord};
 use crate::workflow::engine;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 200;
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
-
-/// The result of a request that may be a retry under an `Idempotency-Key`.
-#[derive(Debug, Clone)]
-pub enum Outcome<T> {
-    /// Done now.
-    Fresh(T),
-    /// Done before: the saved status and JSON body, returned unchanged.
-    Replayed { status: u16, body: String },
-}
 
 /// List parameters as the client sent them.
 #[derive(Debug, Clone, Default)]
@@ -102,22 +90,6 @@ pub fn parse_idempotency_key(raw: &str) -> Result<String> {
     }
 }
 
-pub(super) fn replay_or_mismatch<T>(
-    saved: SavedResponse,
-    request_hash: &str,
-) -> Result<Outcome<T>> {
-    if saved.request_hash != request_hash {
-        return Err(Error::invalid(
-            "Idempotency-Key",
-            "该幂等键已用于另一个请求 / this Idempotency-Key was already used for a different request",
-        ));
-    }
-    Ok(Outcome::Replayed {
-        status: u16::try_from(saved.status).unwrap_or(200),
-        body: saved.response,
-    })
-}
-
 impl Service {
     /// Creates a draft for the submitter's agency. With an idempotency key, a retry returns the
     /// first response instead of creating a second contract.
@@ -136,12 +108,9 @@ impl Service {
                 "需要经办人角色 / the submitter role is required",
             ));
         }
-        let request_json = serde_json::to_vec(&draft).map_err(anyhow::Error::from)?;
-        let request_hash = hex::encode(Sha256::digest(&request_json));
-        if let Some(key) = &idempotency_key
-            && let Some(saved) = self.store.saved_response(principal.user_id, key).await?
-        {
-            return replay_or_mismatch(saved, &request_hash);
+        let retry = Retry::new(principal.user_id, idempotency_key, &draft)?;
+        if let Some(earlier) = retry.earlier(&self.store).await? {
+            return Ok(earlier);
         }
 
         let contract =
@@ -169,31 +138,9 @@ impl Service {
             created_at: now(),
         };
         let view = record.clone().into_detail();
-        let saved = match idempotency_key {
-            Some(key) => Some(SavedResponse {
-                user_id: principal.user_id,
-                key,
-                request_hash: request_hash.clone(),
-                status: 201,
-                response: serde_json::to_string(&view).map_err(anyhow::Error::from)?,
-                created_at: record.created_at,
-            }),
-            None => None,
-        };
-        match (
-            self.store.create_contract(&record, saved.as_ref()).await,
-            saved,
-        ) {
-            (Ok(()), _) => Ok(Outcome::Fresh(view)),
-            // A concurrent retry with the same key committed first: answer as it did.
-            (Err(StoreError::Duplicate(_)), Some(saved)) => {
-                let first = self.store.saved_response(saved.user_id, &saved.key).await?;
-                let first = first
-                    .ok_or_else(|| anyhow::anyhow!("idempotency key vanished after a conflict"))?;
-                replay_or_mismatch(first, &request_hash)
-            }
-            (Err(other), _) => Err(other.into()),
-        }
+        let saved = retry.save(201, &view, record.created_at)?;
+        let committed = self.store.create_contract(&record, saved.as_ref()).await;
+        retry.settle(&self.store, committed, view).await
     }
 
     /// # Errors

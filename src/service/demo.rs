@@ -1,8 +1,8 @@
 //! `serve --demo`: a small city government to click through at once. Idempotent: what exists
 //! already is left alone, so the demo can be seeded on every start.
 
-use super::contracts::Outcome;
 use super::directory::UserInput;
+use super::idempotency::Outcome;
 use super::transitions::TransitionRequest;
 use super::{Actor, Service};
 use crate::domain::contract::ContractDraft;

@@ -8,6 +8,7 @@ pub mod contracts;
 pub mod delegations;
 pub mod demo;
 pub mod directory;
+pub mod idempotency;
 pub mod notifications;
 mod password;
 pub mod transitions;

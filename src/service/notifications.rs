@@ -180,14 +180,7 @@ impl Service {
             let (kind, roles) = if due <= at {
                 ("escalation", vec![Role::LeadReviewer])
             } else {
-                let definition = self
-                    .workflows
-                    .get(
-                        &self.store,
-                        &contract.workflow_id,
-                        contract.workflow_version,
-                    )
-                    .await?;
+                let definition = self.workflow_of(&contract).await?;
                 ("reminder", definition.deciders(contract.state))
             };
             let mut recipients = BTreeSet::new();

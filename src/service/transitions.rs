@@ -6,19 +6,16 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::contracts::{Outcome, replay_or_mismatch};
+use super::idempotency::{Outcome, Retry};
 use super::{Service, now};
 use crate::domain::audit::SubjectKind;
 use crate::domain::{ContractState, Money, Principal, Roles, Visibility};
 use crate::error::{Error, Result, stale};
 use crate::notify::markdown_to_html;
-use crate::store::{
-    ContractDetail, ContractTransition, SavedResponse, StoreError, TransitionRecord, User,
-};
+use crate::store::{Contract, ContractDetail, ContractTransition, TransitionRecord, User};
 use crate::workflow::calendar::beijing_date;
 use crate::workflow::definition::Outcome as WorkflowOutcome;
 use crate::workflow::engine::{self, Available};
@@ -186,14 +183,7 @@ impl Service {
             .await?
             .ok_or_else(|| Error::not_found("合同不存在 / contract not found"))?;
         let contract = &detail.contract;
-        let definition = self
-            .workflows
-            .get(
-                &self.store,
-                &contract.workflow_id,
-                contract.workflow_version,
-            )
-            .await?;
+        let definition = self.workflow_of(contract).await?;
         let facts = self
             .store
             .review_facts(
@@ -228,6 +218,19 @@ impl Service {
             me,
             delegator,
         })
+    }
+
+    /// The workflow definition a contract is pinned to.
+    pub(super) async fn workflow_of(&self, contract: &Contract) -> Result<Arc<Definition>> {
+        let definition = self
+            .workflows
+            .get(
+                &self.store,
+                &contract.workflow_id,
+                contract.workflow_version,
+            )
+            .await?;
+        Ok(definition)
     }
 
     async fn active_delegator(
@@ -299,13 +302,9 @@ impl Service {
         request: TransitionRequest,
         idempotency_key: Option<String>,
     ) -> Result<Outcome<ContractDetail>> {
-        let request_json =
-            serde_json::to_vec(&(id, name, &request)).map_err(anyhow::Error::from)?;
-        let request_hash = hex::encode(Sha256::digest(&request_json));
-        if let Some(key) = &idempotency_key
-            && let Some(saved) = self.store.saved_response(principal.user_id, key).await?
-        {
-            return replay_or_mismatch(saved, &request_hash);
+        let retry = Retry::new(principal.user_id, idempotency_key, &(id, name, &request))?;
+        if let Some(earlier) = retry.earlier(&self.store).await? {
+            return Ok(earlier);
         }
 
         let situation = self.situation(principal, id, request.on_behalf_of).await?;
@@ -336,30 +335,9 @@ impl Service {
             )
             .await?;
         let after = detail_after(&situation.detail, &record);
-        let saved = match idempotency_key {
-            Some(key) => Some(SavedResponse {
-                user_id: principal.user_id,
-                key,
-                request_hash: request_hash.clone(),
-                status: 200,
-                response: serde_json::to_string(&after).map_err(anyhow::Error::from)?,
-                created_at: at,
-            }),
-            None => None,
-        };
-        match (
-            self.store.apply_transition(&record, saved.as_ref()).await,
-            saved,
-        ) {
-            (Ok(()), _) => Ok(Outcome::Fresh(after)),
-            (Err(StoreError::Duplicate(_)), Some(saved)) => {
-                let first = self.store.saved_response(saved.user_id, &saved.key).await?;
-                let first = first
-                    .ok_or_else(|| anyhow::anyhow!("idempotency key vanished after a conflict"))?;
-                replay_or_mismatch(first, &request_hash)
-            }
-            (Err(other), _) => Err(other.into()),
-        }
+        let saved = retry.save(200, &after, at)?;
+        let committed = self.store.apply_transition(&record, saved.as_ref()).await;
+        retry.settle(&self.store, committed, after).await
     }
 
     /// The transitions the caller may fire now, with the inputs each needs.
