@@ -1,0 +1,188 @@
+//! Who is who in the text. The submission names how the contract calls the agency (`甲方`,
+//! `采购人`, "the County"); the preamble and definitions add aliases — `甲方（采购人）：某市财政局`,
+//! `XYZ County (the "Owner")` — and the counterparty's names likewise. Rules that need the agency
+//! to be the actor use this to tell "甲方为乙方贷款提供连带责任保证" from "乙方向甲方提交履约保函".
+
+use regex::Regex;
+
+/// Which side a name belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Agency,
+    Counterparty,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parties {
+    /// Every name the agency goes by in this text, longest first.
+    agency: Vec<String>,
+    counterparty: Vec<String>,
+}
+
+/// The conventional label of the other side, when the agency is `label`.
+fn other_label(label: &str) -> Option<&'static str> {
+    match label {
+        "甲方" => Some("乙方"),
+        "乙方" => Some("甲方"),
+        "发包人" => Some("承包人"),
+        "采购人" => Some("供应商"),
+        "出租人" => Some("承租人"),
+        "承租人" => Some("出租人"),
+        "委托人" => Some("受托人"),
+        _ => None,
+    }
+}
+
+impl Parties {
+    /// Learns the aliases from `source`, starting from the submission's names.
+    pub fn learn(source: &str, agency_party: &str, counterparty: &str) -> Self {
+        let mut agency = vec![agency_party.trim().to_owned()];
+        let mut other = vec![counterparty.trim().to_owned()];
+        if let Some(label) = other_label(agency_party.trim()) {
+            other.push(label.to_owned());
+        }
+        // 甲方（采购人）：某市财政局 / 乙方：某某有限公司
+        let chinese = Regex::new(r"(?m)^[\s>*#-]*([^\s：:（()）]{1,8})\s*(?:[（(]([^）)]{1,12})[）)])?\s*[：:]\s*([^\n，,。；;|]{2,60})")
+            .expect("a valid literal pattern");
+        // XYZ County (the "Owner") / Acme Ltd. (hereinafter "the Contractor")
+        let english = Regex::new(
+            r#"([A-Z][\w&.,' -]{1,60}?)\s*\((?:hereinafter\s+)?(?:the\s+)?["“]([^"”]{2,30})["”]\)"#,
+        )
+        .expect("a valid literal pattern");
+        for caps in chinese.captures_iter(source) {
+            let names: Vec<String> = [caps.get(1), caps.get(2), caps.get(3)]
+                .into_iter()
+                .flatten()
+                .map(|m| m.as_str().trim().trim_matches('*').trim().to_owned())
+                .filter(|n| !n.is_empty())
+                .collect();
+            assign(&names, &mut agency, &mut other);
+        }
+        for caps in english.captures_iter(source) {
+            let names: Vec<String> = [caps.get(1), caps.get(2)]
+                .into_iter()
+                .flatten()
+                .map(|m| m.as_str().trim().trim_start_matches("the ").to_owned())
+                .collect();
+            assign(&names, &mut agency, &mut other);
+        }
+        let tidy = |names: Vec<String>| {
+            let mut names: Vec<String> = names
+                .iter()
+                .map(|n| normal(n))
+                .filter(|n| !n.is_empty())
+                .collect();
+            names.sort_by_key(|n| std::cmp::Reverse(n.chars().count()));
+            names.dedup();
+            names
+        };
+        Self {
+            agency: tidy(agency),
+            counterparty: tidy(other),
+        }
+    }
+
+    pub fn agency_names(&self) -> &[String] {
+        &self.agency
+    }
+
+    /// Every party mention in `text`, in order, as (byte offset, end, side).
+    pub fn mentions(&self, text: &str) -> Vec<(usize, usize, Side)> {
+        let mut found: Vec<(usize, usize, Side)> = Vec::new();
+        // Names are stored lower-cased; ASCII lower-casing keeps byte offsets valid.
+        let haystack = text.to_ascii_lowercase();
+        for (names, side) in [
+            (&self.agency, Side::Agency),
+            (&self.counterparty, Side::Counterparty),
+        ] {
+            for name in names {
+                for (start, matched) in haystack.match_indices(name.as_str()) {
+                    let end = start + matched.len();
+                    let overlaps = found.iter().any(|(s, e, _)| start < *e && *s < end);
+                    if !overlaps {
+                        found.push((start, end, side));
+                    }
+                }
+            }
+        }
+        found.sort_by_key(|(start, _, _)| *start);
+        found
+    }
+
+    /// Who acts in `text` (a sentence) for an act at byte `at`: the party introduced by 由/by
+    /// before it, else the first party mentioned before it (the subject), else none.
+    pub fn actor_before(&self, text: &str, at: usize) -> Option<Side> {
+        let before: Vec<(usize, usize, Side)> = self
+            .mentions(text)
+            .into_iter()
+            .filter(|(_, end, _)| *end <= at)
+            .collect();
+        let introduced = before.iter().rev().find(|(start, _, _)| {
+            let head = text[..*start].trim_end();
+            head.ends_with('由') || head.to_lowercase().ends_with(" by")
+        });
+        introduced.or(before.first()).map(|(_, _, side)| *side)
+    }
+}
+
+/// Lower-cased, without a leading English article.
+fn normal(name: &str) -> String {
+    let lower = name.trim().to_lowercase();
+    lower.strip_prefix("the ").unwrap_or(&lower).to_owned()
+}
+
+/// Whether two names refer to the same party: one contains the other ("XYZ County", "the County").
+fn same_party(a: &str, b: &str) -> bool {
+    let (a, b) = (normal(a), normal(b));
+    !a.is_empty() && !b.is_empty() && (a.contains(&b) || b.contains(&a))
+}
+
+/// Puts a line's names on the side any of them is already known on.
+fn assign(names: &[String], agency: &mut Vec<String>, other: &mut Vec<String>) {
+    let known = |list: &Vec<String>| names.iter().any(|n| list.iter().any(|k| same_party(k, n)));
+    if known(agency) {
+        agency.extend(names.iter().cloned());
+    } else if known(other) {
+        other.extend(names.iter().cloned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learns_aliases_from_the_preamble() {
+        let source = "甲方（采购人）：某市财政局\n乙方（供应商）：某某文具有限公司\n\n第一条 ……";
+        let parties = Parties::learn(source, "甲方", "某某文具有限公司");
+        assert!(parties.agency_names().contains(&"某市财政局".to_owned()));
+        assert!(parties.agency_names().contains(&"采购人".to_owned()));
+        let english = "XYZ County (the \"Owner\") and Acme Builders Ltd. (the \"Contractor\")";
+        let parties = Parties::learn(english, "the County", "Acme Builders Ltd.");
+        assert_eq!(
+            parties.actor_before("The Owner shall guarantee the loan", 10),
+            Some(Side::Agency)
+        );
+    }
+
+    #[test]
+    fn the_subject_or_the_by_party_is_the_actor() {
+        let parties = Parties::learn("", "甲方", "某公司");
+        let guarantee = "甲方为乙方贷款提供连带责任保证";
+        assert_eq!(
+            parties.actor_before(guarantee, guarantee.find("提供").unwrap()),
+            Some(Side::Agency)
+        );
+        let bond = "乙方向甲方提交履约保函";
+        assert_eq!(
+            parties.actor_before(bond, bond.find("提交").unwrap()),
+            Some(Side::Counterparty)
+        );
+        let passive = "乙方的贷款由甲方提供担保";
+        assert_eq!(
+            parties.actor_before(passive, passive.find("提供").unwrap()),
+            Some(Side::Agency)
+        );
+        assert_eq!(parties.actor_before("本合同一式两份", 6), None);
+    }
+}
