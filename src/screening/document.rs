@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn hostile_shapes_do_not_panic() {
-        let nested = "- a\n".repeat(1) + &"  ".repeat(200) + "- deep";
+        let nested: String = (0..2_000).map(|depth| format!("{}- item\n", "  ".repeat(depth))).collect();
         for source in [
             "",
             "。。。；；；",
