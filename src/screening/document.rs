@@ -260,7 +260,9 @@ mod tests {
 
     #[test]
     fn hostile_shapes_do_not_panic() {
-        let nested: String = (0..2_000).map(|depth| format!("{}- item\n", "  ".repeat(depth))).collect();
+        let nested: String = (0..2_000)
+            .map(|depth| format!("{}- item\n", "  ".repeat(depth)))
+            .collect();
         for source in [
             "",
             "。。。；；；",

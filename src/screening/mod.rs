@@ -3,4 +3,9 @@
 //! submission's facts and the rule book go in, findings and a checklist come out.
 
 pub mod document;
+pub mod matcher;
 pub mod parties;
+pub mod rules;
+
+pub use matcher::{ChecklistItem, Facts, Finding, Report, Status, UnpaidJudgment, screen};
+pub use rules::{RuleBook, Severity};
