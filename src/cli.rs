@@ -18,12 +18,19 @@ use crate::{App, Settings, shutdown_signal, store, workflow};
 
 /// Runs the parsed command; the exit code tells scripts whether it worked.
 pub async fn run(cli: Cli) -> ExitCode {
+    if let Command::Screen(args) = &cli.command {
+        return crate::screen_cli::run(&cli.global.rules, args).unwrap_or_else(|error| {
+            eprintln!("错误 / error: {error:#}");
+            ExitCode::FAILURE
+        });
+    }
     let result = match cli.command {
         Command::Serve(args) => serve(&cli.global, args).await,
         Command::Migrate => migrate(&cli.global).await,
         Command::Admin(command) => admin(&cli.global, command).await,
         Command::Workflow(command) => workflow_command(&cli.global, command),
         Command::Audit(AuditCommand::Verify) => audit_verify(&cli.global).await,
+        Command::Screen(_) => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

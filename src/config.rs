@@ -68,6 +68,15 @@ pub struct GlobalArgs {
     )]
     pub calendar: PathBuf,
 
+    /// The screening rule book.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_RULES",
+        default_value = "workflows/screening-rules.toml",
+        global = true
+    )]
+    pub rules: PathBuf,
+
     /// The directory holding opinion.md and email/*.md.
     #[arg(
         long,
@@ -108,6 +117,7 @@ impl fmt::Debug for GlobalArgs {
             .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("workflow", &self.workflow)
             .field("calendar", &self.calendar)
+            .field("rules", &self.rules)
             .field("templates_dir", &self.templates_dir)
             .field("log_format", &self.log_format)
             .finish()
@@ -155,6 +165,39 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Screen contract drafts offline for prohibited activities. Exit status: 0 without blocking
+    /// findings, 2 with them, 1 on error.
+    Screen(ScreenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScreenArgs {
+    /// Markdown contract drafts.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// The contract type (overrides --facts): procurement, construction, service, lease,
+    /// guarantee, investment, other.
+    #[arg(long = "type")]
+    pub contract_type: Option<String>,
+
+    /// How the contract names the agency, e.g. 甲方 or "the County" (overrides --facts).
+    #[arg(long)]
+    pub agency_party: Option<String>,
+
+    /// The submission's facts as JSON: contract_type, agency_party, counterparty, amount_fen,
+    /// funding_source, title, unpaid_judgments [{kind, outstanding_fen}].
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = ScreenFormat::Text)]
+    pub format: ScreenFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScreenFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod notify;
 pub mod resources;
+pub mod screen_cli;
 pub mod screening;
 pub mod service;
 pub mod store;

@@ -109,19 +109,28 @@ impl Parties {
         found
     }
 
-    /// Who acts in `text` (a sentence) for an act at byte `at`: the party introduced by 由/by
-    /// before it, else the first party mentioned before it (the subject), else none.
+    /// Who acts in `text` (a sentence) for an act at byte `at`: within the clause holding the
+    /// act (after the last comma before it), the party introduced by 由/by, else the first party
+    /// named (the subject); if the clause names none, the same over the whole sentence.
     pub fn actor_before(&self, text: &str, at: usize) -> Option<Side> {
-        let before: Vec<(usize, usize, Side)> = self
-            .mentions(text)
-            .into_iter()
-            .filter(|(_, end, _)| *end <= at)
-            .collect();
-        let introduced = before.iter().rev().find(|(start, _, _)| {
-            let head = text[..*start].trim_end();
-            head.ends_with('由') || head.to_lowercase().ends_with(" by")
-        });
-        introduced.or(before.first()).map(|(_, _, side)| *side)
+        let clause_start = text[..at]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| matches!(c, '，' | ',' | '：' | ':'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let actor_in = |from: usize| {
+            let before: Vec<(usize, usize, Side)> = self
+                .mentions(text)
+                .into_iter()
+                .filter(|(start, end, _)| *start >= from && *end <= at)
+                .collect();
+            let introduced = before.iter().rev().find(|(start, _, _)| {
+                let head = text[..*start].trim_end();
+                head.ends_with('由') || head.to_lowercase().ends_with(" by")
+            });
+            introduced.or(before.first()).map(|(_, _, side)| *side)
+        };
+        actor_in(clause_start).or_else(|| actor_in(0))
     }
 }
 
@@ -184,5 +193,15 @@ mod tests {
             Some(Side::Agency)
         );
         assert_eq!(parties.actor_before("本合同一式两份", 6), None);
+        let conditional = "乙方为建设基地向银行申请贷款的，甲方为乙方的该笔贷款提供连带责任保证";
+        assert_eq!(
+            parties.actor_before(conditional, conditional.find("提供").unwrap()),
+            Some(Side::Agency)
+        );
+        let unnamed = "乙方应按期交付，并提供质量保证";
+        assert_eq!(
+            parties.actor_before(unnamed, unnamed.find("提供").unwrap()),
+            Some(Side::Counterparty)
+        );
     }
 }

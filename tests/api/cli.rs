@@ -498,3 +498,81 @@ async fn the_service_refuses_to_start_on_a_broken_workflow_file() {
         graph.stdout
     );
 }
+
+#[tokio::test]
+async fn screen_flags_drafts_offline_with_exit_codes_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("guarantee.md");
+    std::fs::write(
+        &draft,
+        "# 合作协议\n\n甲方（出让方）：某县人民政府\n乙方：某某投资有限公司\n\n## 第三条 融资\n\n乙方向银行贷款的，某县人民政府为该笔贷款提供连带责任保证。\n\n## 第四条 履约\n\n乙方应向甲方提交履约保函。\n",
+    )
+    .unwrap();
+    let clean = dir.path().join("clean.md");
+    std::fs::write(&clean, "# 采购合同\n\n第一条 验收合格后十日内付款。\n").unwrap();
+    let facts = dir.path().join("facts.json");
+    std::fs::write(&facts, r#"{"contract_type": "service", "counterparty": "某某投资有限公司", "unpaid_judgments": []}"#).unwrap();
+    let (draft, clean, facts) = (
+        draft.to_str().unwrap(),
+        clean.to_str().unwrap(),
+        facts.to_str().unwrap(),
+    );
+
+    let flagged = run(
+        "sqlite::memory:",
+        &["screen", "--facts", facts, "--format", "json", draft],
+        None,
+    )
+    .await;
+
+    assert_eq!(flagged.code, Some(2), "{}", flagged.stderr);
+    let reports: Value = serde_json::from_str(&flagged.stdout).unwrap();
+    let findings = reports[0]["findings"].as_array().unwrap();
+    assert_eq!(
+        findings.len(),
+        1,
+        "the performance bond is not a guarantee by the agency: {findings:#?}"
+    );
+    let finding = &findings[0];
+    assert_eq!(finding["category"], "guarantee");
+    assert_eq!(finding["severity"], "block");
+    assert_eq!(finding["provision"], "三(一)");
+    assert_eq!(finding["clause"], "合作协议 › 第三条 融资");
+    let source = std::fs::read_to_string(draft).unwrap();
+    let (start, end) = (
+        finding["start"].as_u64().unwrap() as usize,
+        finding["end"].as_u64().unwrap() as usize,
+    );
+    assert!(source[start..end].contains("提供连带责任保证"));
+    let checklist = reports[0]["checklist"].as_array().unwrap();
+    assert_eq!(checklist.len(), 9);
+    assert!(
+        checklist
+            .iter()
+            .any(|c| c["category"] == "guarantee" && c["status"] == "flagged")
+    );
+
+    let passed = run(
+        "sqlite::memory:",
+        &["screen", "--type", "procurement", clean],
+        None,
+    )
+    .await;
+    assert_eq!(passed.code, Some(0), "{}", passed.stderr);
+    assert!(passed.stdout.contains("✓"), "{}", passed.stdout);
+
+    let unknown_type = run(
+        "sqlite::memory:",
+        &["screen", "--type", "loan", clean],
+        None,
+    )
+    .await;
+    assert_eq!(unknown_type.code, Some(1));
+    assert!(
+        unknown_type.stderr.contains("loan"),
+        "{}",
+        unknown_type.stderr
+    );
+    let missing = run("sqlite::memory:", &["screen", "/no/such/file.md"], None).await;
+    assert_eq!(missing.code, Some(1));
+}
