@@ -97,6 +97,7 @@ impl GlobalArgs {
             workflow: self.workflow.clone(),
             calendar: self.calendar.clone(),
             templates: self.templates_dir.clone(),
+            rules: self.rules.clone(),
         }
     }
 

@@ -1,11 +1,12 @@
-//! The files the service is configured by: the workflow definition, the working-day calendar
-//! and the templates. Read once at start-up; a bad file stops the start with its name and line.
+//! The files the service is configured by: the workflow definition, the working-day calendar,
+//! the screening rule book and the templates. Read once at start-up; a bad file stops the start with its name and line.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, anyhow};
 
 use crate::notify::Templates;
+use crate::screening::RuleBook;
 use crate::workflow::WorkingCalendar;
 
 /// Where the files are (see `--workflow`, `--calendar`, `--templates-dir`).
@@ -14,6 +15,7 @@ pub struct ResourcePaths {
     pub workflow: PathBuf,
     pub calendar: PathBuf,
     pub templates: PathBuf,
+    pub rules: PathBuf,
 }
 
 impl Default for ResourcePaths {
@@ -22,6 +24,7 @@ impl Default for ResourcePaths {
             workflow: PathBuf::from("workflows/contract-review.toml"),
             calendar: PathBuf::from("workflows/calendar-cn.toml"),
             templates: PathBuf::from("templates"),
+            rules: PathBuf::from("workflows/screening-rules.toml"),
         }
     }
 }
@@ -32,6 +35,7 @@ pub struct Resources {
     pub workflow_source: String,
     pub calendar: WorkingCalendar,
     pub templates: Templates,
+    pub rules: RuleBook,
 }
 
 impl Resources {
@@ -47,7 +51,9 @@ impl Resources {
         let calendar =
             WorkingCalendar::parse(&calendar_file, &calendar_source).map_err(|e| anyhow!(e))?;
         let templates = Templates::load(&paths.templates)?;
+        let rules = crate::screen_cli::load_rules(&paths.rules)?;
         Ok(Self {
+            rules,
             workflow_file,
             workflow_source,
             calendar,

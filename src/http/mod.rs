@@ -7,9 +7,11 @@ mod auth;
 mod contracts;
 mod delegations;
 pub mod extract;
+mod judgments;
 pub mod metrics;
 mod ops;
 mod outbox;
+mod screening;
 mod users;
 mod workflow;
 
@@ -51,6 +53,8 @@ pub struct AppState {
         (name = "auth", description = "登录 / Sign-in"),
         (name = "contracts", description = "合同 / Contracts"),
         (name = "workflow", description = "审查流程 / The review workflow"),
+        (name = "screening", description = "合法性筛查 / The legality screen"),
+        (name = "judgments", description = "生效裁判登记 / The court-judgment register"),
         (name = "admin", description = "机构与用户 / Agencies and users"),
         (name = "ops", description = "运维 / Operations"),
     )
@@ -78,7 +82,9 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(workflow::router())
         .merge(delegations::router())
-        .merge(outbox::router());
+        .merge(outbox::router())
+        .merge(screening::router())
+        .merge(judgments::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .merge(ops::router())

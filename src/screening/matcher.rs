@@ -4,6 +4,7 @@
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::document::{self, Document};
 use super::parties::{Parties, Side};
@@ -34,7 +35,7 @@ pub struct Facts {
     pub unpaid_judgments: Vec<UnpaidJudgment>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Finding {
     pub rule: String,
     pub category: String,
@@ -50,14 +51,14 @@ pub struct Finding {
     pub advice: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Flagged,
     Clear,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ChecklistItem {
     pub category: String,
     pub label: String,
@@ -67,7 +68,7 @@ pub struct ChecklistItem {
     pub examined: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Report {
     pub findings: Vec<Finding>,
     pub checklist: Vec<ChecklistItem>,

@@ -210,7 +210,7 @@ impl Service {
         let body = Body::parse(body_markdown)
             .map_err(|message| Error::invalid("body_markdown", message))?;
         let at = now();
-        let new_version = (contract.body_version + 1, body.sha256());
+        let new_version = (contract.body_version + 1, body.sha256(), body.markdown());
         let transition = match plan {
             Some(plan) => Some(
                 self.transition_record(&situation, &plan, expected_version + 1, new_version, at)

@@ -9,8 +9,10 @@ pub mod delegations;
 pub mod demo;
 pub mod directory;
 pub mod idempotency;
+pub mod judgments;
 pub mod notifications;
 mod password;
+pub mod screening;
 pub mod transitions;
 pub mod views;
 mod workflows;
@@ -23,6 +25,7 @@ use crate::config::AuthSettings;
 use crate::domain::Principal;
 use crate::notify::Templates;
 use crate::resources::Resources;
+use crate::screening::RuleBook;
 use crate::store::{AuditMeta, SharedStore};
 use crate::workflow::WorkingCalendar;
 use workflows::Workflows;
@@ -54,6 +57,7 @@ pub struct Service {
     workflows: Arc<Workflows>,
     calendar: Arc<WorkingCalendar>,
     templates: Arc<Templates>,
+    rules: Arc<RuleBook>,
     /// Where the web pages are, for links in e-mails.
     public_url: Arc<str>,
     /// A real Argon2 hash of nothing, verified when an e-mail is unknown so that a failed
@@ -94,6 +98,7 @@ impl Service {
             workflows: Arc::new(workflows),
             calendar: Arc::new(resources.calendar),
             templates: Arc::new(templates),
+            rules: Arc::new(resources.rules),
             public_url: public_url.into(),
             decoy_hash: decoy_hash.into(),
         })

@@ -19,7 +19,7 @@ use crate::store::{Contract, ContractDetail, ContractTransition, TransitionRecor
 use crate::workflow::calendar::beijing_date;
 use crate::workflow::definition::Outcome as WorkflowOutcome;
 use crate::workflow::engine::{self, Available};
-use crate::workflow::{Actor, ContractFacts, Definition, Inputs, Plan, Refusal, Standing};
+use crate::workflow::{Actor, ContractFacts, Definition, Effect, Inputs, Plan, Refusal, Standing};
 
 /// What a client sends to fire a transition.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -260,7 +260,7 @@ impl Service {
         situation: &Situation,
         plan: &Plan,
         expected_version: i64,
-        (body_version, body_sha256): (i64, &str),
+        (body_version, body_sha256, body): (i64, &str, &str),
         at: DateTime<Utc>,
     ) -> Result<TransitionRecord> {
         let mut record = TransitionRecord {
@@ -279,12 +279,18 @@ impl Service {
             pins_version: plan.pins_version,
             due_at: plan.sla_days.map(|days| self.calendar.due_at(at, days)),
             mails: Vec::new(),
+            screening: None,
             workflow: situation.definition.key(),
             at,
         };
-        // The legality screen (the `screen` effect) arrives with the screening rules; the
-        // e-mails are rendered now so that the dispatcher only sends.
         let after = detail_after(&situation.detail, &record);
+        if plan.effects.contains(&Effect::Screen) {
+            record.screening = Some(
+                self.screening_record(&after.contract, body_version, body)
+                    .await?,
+            );
+        }
+        // E-mails are rendered now, so that the dispatcher only sends them.
         record.mails = self.compose_mails(situation, plan, &after.contract).await?;
         Ok(record)
     }
@@ -330,7 +336,11 @@ impl Service {
                 &situation,
                 &plan,
                 request.expected_version,
-                (contract.body_version, &contract.body_sha256),
+                (
+                    contract.body_version,
+                    &contract.body_sha256,
+                    &situation.detail.body_markdown,
+                ),
                 at,
             )
             .await?;
@@ -422,6 +432,12 @@ impl Service {
             None => None,
         };
         let findings = self.store.findings(id, decision.body_version).await?;
+        let checklist: serde_json::Value = self
+            .store
+            .screening_checklist(id, decision.body_version)
+            .await?
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or(serde_json::Value::Null);
         let (conclusion_zh, conclusion_en) = match decision.outcome.as_deref() {
             Some("approved") => ("同意签订", "Approved for signing"),
             Some("returned") => ("修改后签订", "Sign only after the required changes"),
@@ -439,6 +455,7 @@ impl Service {
             "reviewer": person(reviewer).unwrap_or_default(),
             "deputy": person(deputy),
             "findings": findings,
+            "checklist": checklist,
             "date": format!("{} / {}", date.format("%Y年%m月%d日"), date),
             "decided_at": decision.at.to_rfc3339_opts(SecondsFormat::Secs, true),
         });

@@ -163,6 +163,37 @@ pub trait Store: Send + Sync + 'static {
         body_version: i64,
         reviewers: [Option<Uuid>; 2],
     ) -> StoreResult<ReviewFacts>;
+    /// The checklist JSON of the screen of one body version.
+    async fn screening_checklist(
+        &self,
+        contract_id: Uuid,
+        body_version: i64,
+    ) -> StoreResult<Option<String>>;
+    /// Waives an open finding of the contract and records it in the audit trail. False if there
+    /// is no such open finding.
+    async fn waive_finding(&self, waiver: &Waiver) -> StoreResult<bool>;
+
+    async fn create_judgment(&self, judgment: &Judgment, audit: AuditMeta) -> StoreResult<()>;
+    async fn judgment(&self, id: Uuid) -> StoreResult<Option<Judgment>>;
+    async fn list_judgments(&self, visibility: Visibility) -> StoreResult<Vec<Judgment>>;
+    /// Records a payment and updates the amount paid and the status. False if unknown.
+    async fn record_judgment_payment(
+        &self,
+        judgment_id: Uuid,
+        amount_fen: i64,
+        paid_on: NaiveDate,
+        audit: AuditMeta,
+    ) -> StoreResult<bool>;
+    /// (kind, outstanding) of the agency's judgments that are not fully paid.
+    async fn unpaid_judgments(&self, agency_id: Uuid) -> StoreResult<Vec<(JudgmentKind, i64)>>;
+    /// Per agency in view: judgments unpaid at `end`, the amount outstanding, paid in [start, end].
+    async fn judgment_report(
+        &self,
+        visibility: Visibility,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> StoreResult<Vec<JudgmentSummary>>;
+
     async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>>;
 
     /// Claims up to `limit` e-mails that are due (or whose earlier claim has lapsed) until

@@ -209,6 +209,8 @@ pub struct TransitionRecord {
     pub due_at: Option<DateTime<Utc>>,
     /// The e-mails the transition sends, rendered now and queued in the same transaction.
     pub mails: Vec<OutboxMessage>,
+    /// The legality screen of the body, when the transition runs it.
+    pub screening: Option<ScreeningRecord>,
     /// `id@version` of the workflow, for the audit trail.
     pub workflow: String,
     pub at: DateTime<Utc>,
@@ -366,4 +368,101 @@ pub struct ReviewFacts {
     pub open_blocking_findings: i64,
     /// For each reviewer agency asked about: whether it covers the contract.
     pub within: [bool; 2],
+}
+
+/// The screen's result for one body version, stored with the transition that ran it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreeningRecord {
+    pub body_version: i64,
+    pub findings: Vec<NewFinding>,
+    /// The checklist (every category flagged or clear) as JSON.
+    pub checklist: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFinding {
+    pub id: Uuid,
+    pub rule: String,
+    pub category: String,
+    pub severity: String,
+    pub clause: String,
+    pub start_offset: i64,
+    pub end_offset: i64,
+    pub excerpt: String,
+    pub provision: String,
+    pub advice: String,
+}
+
+/// A waiver of one finding by a reviewer, with the reason (audited).
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    pub contract_id: Uuid,
+    pub finding_id: Uuid,
+    pub reason: String,
+    pub actor_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+/// What a judgment is about.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum JudgmentKind {
+    ConstructionArrears,
+    ProcurementArrears,
+    AdministrativeCompensation,
+    BusinessDebt,
+    Other,
+}
+
+impl TryFrom<String> for JudgmentKind {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        crate::domain::choice::parse_choice(&raw, "裁判类型", "judgment kind")
+    }
+}
+
+/// An effective court judgment against an agency (the register of part 四).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Judgment {
+    pub id: Uuid,
+    /// 案号, e.g. (2025)某01民终123号.
+    pub case_number: String,
+    pub court: String,
+    pub agency_id: Uuid,
+    #[sqlx(try_from = "String")]
+    pub kind: JudgmentKind,
+    pub amount_due_fen: i64,
+    pub amount_paid_fen: i64,
+    pub effective_on: NaiveDate,
+    pub due_on: Option<NaiveDate>,
+    /// `unpaid`, `partially_paid` or `paid`, from the amounts.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One agency's line of the half-yearly judgment report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct JudgmentSummary {
+    pub agency_id: Uuid,
+    pub agency: String,
+    /// Judgments not fully paid at the end of the period.
+    pub unpaid_count: i64,
+    pub outstanding_fen: i64,
+    /// Paid during the period.
+    pub paid_in_period_fen: i64,
 }

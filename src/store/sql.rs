@@ -146,6 +146,10 @@ impl From<AuditRow> for AuditRecord {
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.agency_id, u.active, u.created_at, r.role";
 
+const JUDGMENT_COLUMNS: &str =
+    "j.id, j.case_number, j.court, j.agency_id, j.kind, j.amount_due_fen,
+        j.amount_paid_fen, j.effective_on, j.due_on, j.status, j.created_at, j.updated_at";
+
 const CONTRACT_COLUMNS: &str = "c.id, c.agency_id, c.title, c.contract_type, c.counterparty,
         c.amount_fen, c.funding_source, c.agency_party, c.state, c.version, c.body_version,
         v.sha256 AS body_sha256, c.approved_sha256, c.due_at, c.workflow_id, c.workflow_version,
@@ -176,6 +180,7 @@ where
     for<'q> Option<Uuid>: Encode<'q, DB>,
     for<'q> Option<String>: Encode<'q, DB>,
     for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+    for<'q> Option<NaiveDate>: Encode<'q, DB>,
     for<'q> &'q str: ColumnIndex<DB::Row>,
     usize: ColumnIndex<DB::Row>,
 {
@@ -260,6 +265,9 @@ where
         for mail in &t.mails {
             Self::insert_outbox(conn, mail, t.at).await?;
         }
+        if let Some(screening) = &t.screening {
+            Self::write_screening(conn, t.contract_id, screening, t.at).await?;
+        }
         let entry = AuditEntry {
             subject_kind: SubjectKind::Contract,
             subject_id: t.contract_id,
@@ -279,6 +287,71 @@ where
             }),
         };
         Self::append_audit(conn, entry).await
+    }
+
+    /// Stores a screen's findings and checklist for one body version. Open findings of an
+    /// earlier screen of the same version are replaced; waived ones stay waived.
+    async fn write_screening(
+        conn: &mut DB::Connection,
+        contract_id: Uuid,
+        screening: &ScreeningRecord,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM findings WHERE contract_id = $1 AND body_version = $2 AND waived_at IS NULL")
+            .bind(contract_id)
+            .bind(screening.body_version)
+            .execute(&mut *conn)
+            .await?;
+        let waived: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT rule, start_offset, end_offset FROM findings WHERE contract_id = $1 AND body_version = $2",
+        )
+        .bind(contract_id)
+        .bind(screening.body_version)
+        .fetch_all(&mut *conn)
+        .await?;
+        for finding in &screening.findings {
+            let key = (
+                finding.rule.clone(),
+                finding.start_offset,
+                finding.end_offset,
+            );
+            if waived.contains(&key) {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO findings (id, contract_id, body_version, rule, category, severity, clause, start_offset,
+                     end_offset, excerpt, provision, advice, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(finding.id)
+            .bind(contract_id)
+            .bind(screening.body_version)
+            .bind(finding.rule.clone())
+            .bind(finding.category.clone())
+            .bind(finding.severity.clone())
+            .bind(finding.clause.clone())
+            .bind(finding.start_offset)
+            .bind(finding.end_offset)
+            .bind(finding.excerpt.clone())
+            .bind(finding.provision.clone())
+            .bind(finding.advice.clone())
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        sqlx::query("DELETE FROM screenings WHERE contract_id = $1 AND body_version = $2")
+            .bind(contract_id)
+            .bind(screening.body_version)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("INSERT INTO screenings (contract_id, body_version, checklist, screened_at) VALUES ($1, $2, $3, $4)")
+            .bind(contract_id)
+            .bind(screening.body_version)
+            .bind(screening.checklist.clone())
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 
     /// Queues a rendered e-mail, due at once.
@@ -342,6 +415,7 @@ where
     for<'q> Option<Uuid>: Encode<'q, DB>,
     for<'q> Option<String>: Encode<'q, DB>,
     for<'q> Option<DateTime<Utc>>: Encode<'q, DB>,
+    for<'q> Option<NaiveDate>: Encode<'q, DB>,
     for<'q> &'q str: ColumnIndex<DB::Row>,
     usize: ColumnIndex<DB::Row>,
 {
@@ -1006,6 +1080,231 @@ where
             open_blocking_findings,
             within: [first_within > 0, second_within > 0],
         })
+    }
+
+    async fn screening_checklist(
+        &self,
+        contract_id: Uuid,
+        body_version: i64,
+    ) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT checklist FROM screenings WHERE contract_id = $1 AND body_version = $2",
+        )
+        .bind(contract_id)
+        .bind(body_version)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(checklist,)| checklist))
+    }
+
+    async fn waive_finding(&self, waiver: &Waiver) -> StoreResult<bool> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        let waived: Option<(String, String)> = sqlx::query_as(
+            "UPDATE findings SET waived_by = $1, waived_at = $2, waive_reason = $3
+             WHERE id = $4 AND contract_id = $5 AND waived_at IS NULL
+             RETURNING rule, severity",
+        )
+        .bind(waiver.actor_id)
+        .bind(waiver.at)
+        .bind(waiver.reason.clone())
+        .bind(waiver.finding_id)
+        .bind(waiver.contract_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((rule, severity)) = waived else {
+            return Ok(false);
+        };
+        // A waiver changes what approval depends on: decisions planned before it are stale.
+        sqlx::query("UPDATE contracts SET version = version + 1, updated_at = $1 WHERE id = $2")
+            .bind(waiver.at)
+            .bind(waiver.contract_id)
+            .execute(&mut *tx)
+            .await?;
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::Contract,
+            subject_id: waiver.contract_id,
+            actor_id: Some(waiver.actor_id),
+            action: "finding.waived",
+            at: waiver.at,
+            data: serde_json::json!({
+                "finding_id": waiver.finding_id,
+                "rule": rule,
+                "severity": severity,
+                "reason": waiver.reason,
+            }),
+        };
+        Self::append_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn create_judgment(&self, judgment: &Judgment, audit: AuditMeta) -> StoreResult<()> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO judgments (id, case_number, court, agency_id, kind, amount_due_fen, amount_paid_fen,
+                 effective_on, due_on, status, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(judgment.id)
+        .bind(judgment.case_number.clone())
+        .bind(judgment.court.clone())
+        .bind(judgment.agency_id)
+        .bind(<&'static str>::from(judgment.kind).to_owned())
+        .bind(judgment.amount_due_fen)
+        .bind(judgment.amount_paid_fen)
+        .bind(judgment.effective_on)
+        .bind(judgment.due_on)
+        .bind(judgment.status.clone())
+        .bind(judgment.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(unique_as_duplicate("judgment with this case number"))?;
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::Agency,
+            subject_id: judgment.agency_id,
+            actor_id: audit.actor_id,
+            action: "judgment.registered",
+            at: audit.at,
+            data: serde_json::json!({
+                "judgment_id": judgment.id,
+                "case_number": judgment.case_number,
+                "kind": judgment.kind,
+                "amount_due_fen": judgment.amount_due_fen,
+            }),
+        };
+        Self::append_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn judgment(&self, id: Uuid) -> StoreResult<Option<Judgment>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {JUDGMENT_COLUMNS} FROM judgments j WHERE j.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn list_judgments(&self, visibility: Visibility) -> StoreResult<Vec<Judgment>> {
+        let (root, descend) = scope_params(visibility);
+        let sql = format!(
+            "{} SELECT {JUDGMENT_COLUMNS} FROM judgments j
+             WHERE j.agency_id IN (SELECT id FROM scope) ORDER BY j.effective_on DESC, j.id",
+            scope_cte!()
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(root)
+            .bind(descend)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn record_judgment_payment(
+        &self,
+        judgment_id: Uuid,
+        amount_fen: i64,
+        paid_on: NaiveDate,
+        audit: AuditMeta,
+    ) -> StoreResult<bool> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        let updated: Option<(Uuid, i64, i64)> = sqlx::query_as(
+            "UPDATE judgments SET amount_paid_fen = amount_paid_fen + $1, updated_at = $2,
+                 status = CASE WHEN amount_paid_fen + $1 >= amount_due_fen THEN $3 ELSE $4 END
+             WHERE id = $5
+             RETURNING agency_id, amount_paid_fen, amount_due_fen",
+        )
+        .bind(amount_fen)
+        .bind(audit.at)
+        .bind("paid".to_owned())
+        .bind("partially_paid".to_owned())
+        .bind(judgment_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((agency_id, paid, due)) = updated else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "INSERT INTO judgment_payments (id, judgment_id, amount_fen, paid_on, recorded_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(judgment_id)
+        .bind(amount_fen)
+        .bind(paid_on)
+        .bind(audit.actor_id)
+        .bind(audit.at)
+        .execute(&mut *tx)
+        .await?;
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::Agency,
+            subject_id: agency_id,
+            actor_id: audit.actor_id,
+            action: "judgment.payment",
+            at: audit.at,
+            data: serde_json::json!({
+                "judgment_id": judgment_id,
+                "amount_fen": amount_fen,
+                "paid_on": paid_on,
+                "amount_paid_fen": paid,
+                "amount_due_fen": due,
+            }),
+        };
+        Self::append_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn unpaid_judgments(&self, agency_id: Uuid) -> StoreResult<Vec<(JudgmentKind, i64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT kind, amount_due_fen - amount_paid_fen FROM judgments
+             WHERE agency_id = $1 AND amount_paid_fen < amount_due_fen",
+        )
+        .bind(agency_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(kind, outstanding)| {
+                JudgmentKind::try_from(kind).ok().map(|k| (k, outstanding))
+            })
+            .collect())
+    }
+
+    async fn judgment_report(
+        &self,
+        visibility: Visibility,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> StoreResult<Vec<JudgmentSummary>> {
+        let (root, descend) = scope_params(visibility);
+        // Paid by the end of the period, per judgment; CAST keeps SUM an integer on PostgreSQL.
+        let sql = format!(
+            "{} , standing AS (
+                 SELECT j.id, j.agency_id, j.amount_due_fen,
+                        CAST(COALESCE((SELECT SUM(p.amount_fen) FROM judgment_payments p
+                                       WHERE p.judgment_id = j.id AND p.paid_on <= $4), 0) AS BIGINT) AS paid_by_end
+                 FROM judgments j
+                 WHERE j.effective_on <= $4 AND j.agency_id IN (SELECT id FROM scope)
+             )
+             SELECT a.id AS agency_id, a.name AS agency,
+                    CAST((SELECT COUNT(*) FROM standing s WHERE s.agency_id = a.id AND s.paid_by_end < s.amount_due_fen) AS BIGINT) AS unpaid_count,
+                    CAST(COALESCE((SELECT SUM(s.amount_due_fen - s.paid_by_end) FROM standing s
+                                   WHERE s.agency_id = a.id AND s.paid_by_end < s.amount_due_fen), 0) AS BIGINT) AS outstanding_fen,
+                    CAST(COALESCE((SELECT SUM(p.amount_fen) FROM judgment_payments p JOIN judgments j ON j.id = p.judgment_id
+                                   WHERE j.agency_id = a.id AND p.paid_on >= $3 AND p.paid_on <= $4), 0) AS BIGINT) AS paid_in_period_fen
+             FROM agencies a
+             WHERE a.id IN (SELECT agency_id FROM standing)
+             ORDER BY a.name",
+            scope_cte!()
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(root)
+            .bind(descend)
+            .bind(start)
+            .bind(end)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>> {

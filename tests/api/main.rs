@@ -11,4 +11,5 @@ mod contracts;
 mod input;
 mod mail;
 mod ops;
+mod screening;
 mod workflow;

@@ -473,7 +473,7 @@ async fn only_the_approved_version_can_be_signed(app: TestApp) {
         .put(
             &format!("/api/v1/contracts/{id}/body"),
             &world.submitter_a,
-            &json!({ "body_markdown": "# 采购合同\n\n第三条 付款：货到后九十日付款。", "expected_version": version(&approved) }),
+            &json!({ "body_markdown": "# 采购合同\n\n第三条 付款：货到验收合格后十日内付款。", "expected_version": version(&approved) }),
         )
         .await;
     assert_eq!(changed.status(), StatusCode::OK);

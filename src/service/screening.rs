@@ -1,0 +1,176 @@
+//! The legality screen in the workflow: run on submission (the `screen` effect) and stored per
+//! body version with its checklist; a self-check for the clerk before submitting; waivers by the
+//! reviewer, with a reason, in the audit trail.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Service, now};
+use crate::domain::{Principal, Role};
+use crate::error::{Error, Result};
+use crate::screening::{Facts, Report, UnpaidJudgment, screen};
+use crate::store::{Contract, Finding, NewFinding, ScreeningRecord, Waiver};
+
+const MAX_REASON_CHARS: usize = 2_000;
+
+/// A contract's stored findings for its current version, with the checklist.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FindingsView {
+    pub body_version: i64,
+    pub findings: Vec<Finding>,
+    /// Every category flagged or clear, with what was examined; absent before the first screen.
+    #[schema(value_type = Object)]
+    pub checklist: Option<serde_json::Value>,
+}
+
+impl Service {
+    /// Screens `body` with the contract's facts and the agency's unpaid judgments.
+    pub(super) async fn screen_body(&self, contract: &Contract, body: &str) -> Result<Report> {
+        let unpaid = self.store.unpaid_judgments(contract.agency_id).await?;
+        let facts = Facts {
+            contract_type: Some(contract.contract_type),
+            agency_party: Some(contract.agency_party.clone()),
+            counterparty: Some(contract.counterparty.clone()),
+            amount_fen: Some(contract.amount_fen),
+            funding_source: contract.funding_source.clone(),
+            title: Some(contract.title.clone()),
+            unpaid_judgments: unpaid
+                .into_iter()
+                .map(|(kind, outstanding_fen)| UnpaidJudgment {
+                    kind: <&'static str>::from(kind).to_owned(),
+                    outstanding_fen,
+                })
+                .collect(),
+        };
+        Ok(screen(&self.rules, body, &facts))
+    }
+
+    /// The screen of `body` as it is stored with a transition.
+    pub(super) async fn screening_record(
+        &self,
+        contract: &Contract,
+        body_version: i64,
+        body: &str,
+    ) -> Result<ScreeningRecord> {
+        let report = self.screen_body(contract, body).await?;
+        let findings = report
+            .findings
+            .iter()
+            .map(|f| NewFinding {
+                id: Uuid::now_v7(),
+                rule: f.rule.clone(),
+                category: f.category.clone(),
+                severity: serde_json::to_value(f.severity)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                clause: f.clause.clone(),
+                start_offset: i64::try_from(f.start).unwrap_or(i64::MAX),
+                end_offset: i64::try_from(f.end).unwrap_or(i64::MAX),
+                excerpt: f.excerpt.clone(),
+                provision: f.provision.clone(),
+                advice: f.advice.clone(),
+            })
+            .collect();
+        Ok(ScreeningRecord {
+            body_version,
+            findings,
+            checklist: serde_json::to_string(&report.checklist).map_err(anyhow::Error::from)?,
+        })
+    }
+
+    /// Screens the current version without storing anything or changing the state: the clerk's
+    /// check before submitting.
+    ///
+    /// # Errors
+    /// 404 outside the caller's view.
+    pub async fn self_check(&self, principal: &Principal, id: Uuid) -> Result<Report> {
+        let detail = self.get_contract(principal, id).await?;
+        self.screen_body(&detail.contract, &detail.body_markdown)
+            .await
+    }
+
+    /// The stored findings of the current version.
+    ///
+    /// # Errors
+    /// 404 outside the caller's view.
+    pub async fn contract_findings(&self, principal: &Principal, id: Uuid) -> Result<FindingsView> {
+        let detail = self.get_contract(principal, id).await?;
+        let version = detail.contract.body_version;
+        let findings = self.store.findings(id, version).await?;
+        let checklist = self.store.screening_checklist(id, version).await?;
+        Ok(FindingsView {
+            body_version: version,
+            findings,
+            checklist: checklist.and_then(|c| serde_json::from_str(&c).ok()),
+        })
+    }
+
+    /// Waives an open finding, with a reason, during review.
+    ///
+    /// # Errors
+    /// 404 outside the view or for no such open finding; 403 for anyone but a reviewer or lead
+    /// reviewer whose jurisdiction covers the contract; 422 for a missing reason or for one of
+    /// the contract's authors (separation of duties); 409 outside a review stage.
+    pub async fn waive_finding(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        finding_id: Uuid,
+        reason: &str,
+    ) -> Result<Finding> {
+        if !principal.has(Role::Reviewer) && !principal.has(Role::LeadReviewer) {
+            return Err(Error::forbidden(
+                "只有审查人可以豁免审查发现 / only reviewers can waive findings",
+            ));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+            return Err(Error::invalid(
+                "reason",
+                "须填写豁免理由（最多 2000 字）/ a reason of at most 2,000 characters is required",
+            ));
+        }
+        let situation = self.situation(principal, id, None).await?;
+        let contract = &situation.detail.contract;
+        let actor = situation.actor();
+        if !actor.me.in_jurisdiction {
+            return Err(Error::forbidden(
+                "该合同不在您的审查管辖范围内 / the contract is outside your review jurisdiction",
+            ));
+        }
+        if situation.facts().authors.contains(&principal.user_id) {
+            return Err(Error::Guard {
+                guard: "not_submitter",
+                reason: "起草或提交合同的人不能豁免其审查发现 / whoever drafted or submitted a contract may not waive its findings".into(),
+            });
+        }
+        if situation.definition.deciders(contract.state).is_empty() {
+            return Err(Error::Conflict {
+                kind: "/problems/invalid-state",
+                detail: format!(
+                    "合同处于 {} 状态，不在审查中 / the contract is {}, not under review",
+                    contract.state, contract.state
+                ),
+            });
+        }
+        let waiver = Waiver {
+            contract_id: id,
+            finding_id,
+            reason: reason.to_owned(),
+            actor_id: principal.user_id,
+            at: now(),
+        };
+        if !self.store.waive_finding(&waiver).await? {
+            return Err(Error::not_found(
+                "没有该未处理的审查发现 / no such open finding",
+            ));
+        }
+        let findings = self.store.findings(id, contract.body_version).await?;
+        findings
+            .into_iter()
+            .find(|f| f.id == finding_id)
+            .ok_or_else(|| Error::not_found("没有该审查发现 / no such finding"))
+    }
+}
