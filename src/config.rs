@@ -174,8 +174,13 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct ScreenArgs {
     /// Markdown contract drafts.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "eval")]
     pub files: Vec<PathBuf>,
+
+    /// Measure the screen on a labelled corpus directory instead (see tests/corpus/README.md):
+    /// precision and recall per category and overall.
+    #[arg(long, conflicts_with_all = ["facts", "contract_type", "agency_party"])]
+    pub eval: Option<PathBuf>,
 
     /// The contract type (overrides --facts): procurement, construction, service, lease,
     /// guarantee, investment, other.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::config::{ScreenArgs, ScreenFormat};
 use crate::domain::ContractType;
-use crate::screening::{Facts, Report, RuleBook, Severity, Status, screen};
+use crate::screening::{Facts, Report, RuleBook, Severity, Status, eval, screen};
 
 #[derive(Serialize)]
 struct FileReport<'a> {
@@ -23,6 +23,11 @@ struct FileReport<'a> {
 /// An unreadable file or rule book, invalid facts.
 pub fn run(rules: &Path, args: &ScreenArgs) -> anyhow::Result<ExitCode> {
     let book = load_rules(rules)?;
+    if let Some(corpus) = &args.eval {
+        let evaluation = evaluate_corpus(&book, corpus)?;
+        print_evaluation(&evaluation);
+        return Ok(ExitCode::SUCCESS);
+    }
     let facts = facts(args)?;
     let mut reports = Vec::new();
     for file in &args.files {
@@ -105,5 +110,65 @@ fn print_text(file: &str, report: &Report) {
             Status::Clear => "✓",
         };
         println!("  {mark} {} [{}]", item.label, item.provision);
+    }
+}
+
+/// Reads every `*.md` of a labelled corpus directory.
+///
+/// # Errors
+/// An unreadable directory or file, or a document without valid front matter.
+pub fn load_corpus(dir: &Path) -> anyhow::Result<Vec<(String, eval::Label, String)>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the corpus {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "md")
+                && p.file_name().is_some_and(|n| n != "README.md")
+        })
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let (label, body) = eval::parse_document(&name, &text).map_err(|e| anyhow!(e))?;
+            Ok((name, label, body))
+        })
+        .collect()
+}
+
+/// # Errors
+/// See [`load_corpus`].
+pub fn evaluate_corpus(book: &RuleBook, dir: &Path) -> anyhow::Result<eval::Evaluation> {
+    Ok(eval::evaluate(book, &load_corpus(dir)?))
+}
+
+fn print_evaluation(evaluation: &eval::Evaluation) {
+    println!("{} documents", evaluation.documents);
+    println!(
+        "{:<22} {:>4} {:>4} {:>4} {:>9} {:>7}",
+        "category", "tp", "fp", "fn", "precision", "recall"
+    );
+    let line = |name: &str, c: &eval::Counts| {
+        println!(
+            "{name:<22} {:>4} {:>4} {:>4} {:>9.3} {:>7.3}",
+            c.true_positives,
+            c.false_positives,
+            c.false_negatives,
+            c.precision(),
+            c.recall()
+        );
+    };
+    for (category, counts) in &evaluation.per_category {
+        line(category, counts);
+    }
+    line("overall", &evaluation.overall);
+    for (document, category, mistake) in &evaluation.mistakes {
+        println!("  {mistake}: {category} in {document}");
     }
 }

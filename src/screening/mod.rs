@@ -3,6 +3,7 @@
 //! submission's facts and the rule book go in, findings and a checklist come out.
 
 pub mod document;
+pub mod eval;
 pub mod matcher;
 pub mod parties;
 pub mod rules;

@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod cli;
 mod contracts;
+mod corpus;
 mod input;
 mod mail;
 mod ops;
