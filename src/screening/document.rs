@@ -5,6 +5,7 @@
 //! "第五条 付款方式 › 2". Spans are byte offsets into the original Markdown.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use regex::Regex;
@@ -66,15 +67,15 @@ impl Outline {
     }
 }
 
-fn article_marker() -> Regex {
-    // 第五条 / 第十二条 / 第3条, Article 5, Section 5.2, 5.2 (numbered clause lines).
+/// 第五条 / 第十二条 / 第3条, Article 5, Section 5.2.
+static ARTICLE_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(第[0-9一二三四五六七八九十百零〇两]+[条章节款]|(?i:article|section|clause)\s+[0-9]+(?:\.[0-9]+)*)")
         .expect("the article marker pattern is a valid literal")
-}
+});
 
 /// Parses `source` into clauses.
 pub fn parse(source: &str) -> Document {
-    let marker = article_marker();
+    let marker = &*ARTICLE_MARKER;
     let mut outline = Outline::default();
     let mut stack: Vec<Block> = Vec::new();
     let mut clauses = Vec::new();
@@ -117,7 +118,7 @@ pub fn parse(source: &str) -> Document {
                     _ => false,
                 };
                 if closes && let Some(block) = stack.pop() {
-                    finish(block, source, &marker, &mut outline, &mut clauses);
+                    finish(block, source, marker, &mut outline, &mut clauses);
                 }
             }
             Event::Text(_) | Event::Code(_) => {

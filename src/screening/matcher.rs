@@ -2,6 +2,8 @@
 //! per sentence), payment terms, the project title, then the rules on the submission's facts.
 //! The result lists the findings and, for every category, whether it was flagged or clear.
 
+use std::sync::LazyLock;
+
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -98,7 +100,7 @@ pub fn screen(book: &RuleBook, source: &str, facts: &Facts) -> Report {
         facts.agency_party.as_deref().unwrap_or("甲方"),
         facts.counterparty.as_deref().unwrap_or(""),
     );
-    let days = PaymentTerms::new();
+    let days = &*PAYMENT_TERMS;
     let mut findings = Vec::new();
     let scope = Scope {
         book,
@@ -246,6 +248,8 @@ impl Scope<'_> {
             || self.parties.actor_before(text, start) != Some(Side::Counterparty)
     }
 }
+
+static PAYMENT_TERMS: LazyLock<PaymentTerms> = LazyLock::new(PaymentTerms::new);
 
 /// Payment terms in days: "验收合格后九十日内付款", "net 60", "within 45 days of invoice".
 struct PaymentTerms {

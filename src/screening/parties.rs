@@ -3,7 +3,23 @@
 //! `XYZ County (the "Owner")` — and the counterparty's names likewise. Rules that need the agency
 //! to be the actor use this to tell "甲方为乙方贷款提供连带责任保证" from "乙方向甲方提交履约保函".
 
+use std::sync::LazyLock;
+
 use regex::Regex;
+
+/// 甲方（采购人）：某市财政局 / 乙方：某某有限公司
+static CHINESE_DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^[\s>*#-]*([^\s：:（()）]{1,8})\s*(?:[（(]([^）)]{1,12})[）)])?\s*[：:]\s*([^\n，,。；;|]{2,60})")
+        .expect("a valid literal pattern")
+});
+
+/// XYZ County (the "Owner") / Acme Ltd. (hereinafter "the Contractor")
+static ENGLISH_DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"([A-Z][\w&.,' -]{1,60}?)\s*\((?:hereinafter\s+)?(?:the\s+)?["“]([^"”]{2,30})["”]\)"#,
+    )
+    .expect("a valid literal pattern")
+});
 
 /// Which side a name belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,15 +57,7 @@ impl Parties {
         if let Some(label) = other_label(agency_party.trim()) {
             other.push(label.to_owned());
         }
-        // 甲方（采购人）：某市财政局 / 乙方：某某有限公司
-        let chinese = Regex::new(r"(?m)^[\s>*#-]*([^\s：:（()）]{1,8})\s*(?:[（(]([^）)]{1,12})[）)])?\s*[：:]\s*([^\n，,。；;|]{2,60})")
-            .expect("a valid literal pattern");
-        // XYZ County (the "Owner") / Acme Ltd. (hereinafter "the Contractor")
-        let english = Regex::new(
-            r#"([A-Z][\w&.,' -]{1,60}?)\s*\((?:hereinafter\s+)?(?:the\s+)?["“]([^"”]{2,30})["”]\)"#,
-        )
-        .expect("a valid literal pattern");
-        for caps in chinese.captures_iter(source) {
+        for caps in CHINESE_DEFINITION.captures_iter(source) {
             let names: Vec<String> = [caps.get(1), caps.get(2), caps.get(3)]
                 .into_iter()
                 .flatten()
@@ -58,7 +66,7 @@ impl Parties {
                 .collect();
             assign(&names, &mut agency, &mut other);
         }
-        for caps in english.captures_iter(source) {
+        for caps in ENGLISH_DEFINITION.captures_iter(source) {
             let names: Vec<String> = [caps.get(1), caps.get(2)]
                 .into_iter()
                 .flatten()
