@@ -106,7 +106,7 @@ pub fn screen(book: &RuleBook, source: &str, facts: &Facts) -> Report {
         book,
         facts,
         parties: &parties,
-        days: &days,
+        days,
     };
     for clause in &document.clauses {
         for sentence in &clause.sentences {
