@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::document::{self, Document};
-use super::parties::{Parties, Side};
+use super::parties::{LOOK_BACK, Parties, Side, look_back};
 use super::rules::{Actor, Check, FactRule, Kind, RuleBook, Severity, TextRule};
 use crate::domain::ContractType;
 
@@ -220,12 +220,7 @@ impl Scope<'_> {
     /// Whether the trigger at `start..end` counts: not negated, not excepted, in context, and
     /// done by the agency where the rule says so.
     fn counts(&self, rule: &TextRule, text: &str, lower: &str, start: usize, end: usize) -> bool {
-        let window_start = lower[..start]
-            .char_indices()
-            .rev()
-            .nth(self.book.negation_window.saturating_sub(1))
-            .map_or(0, |(i, _)| i);
-        let before = &lower[window_start..start];
+        let before = &lower[look_back(lower, start, self.book.negation_window)..start];
         if self
             .book
             .negations
@@ -234,8 +229,14 @@ impl Scope<'_> {
         {
             return false;
         }
-        // 除……外: the trigger sits inside an exception.
-        if lower[..start].contains('除') && lower[end..].contains('外') {
+        // 除……外: the trigger sits inside an exception, within its clause.
+        let clause = &lower[look_back(lower, start, LOOK_BACK)..start];
+        let after = &lower[end..];
+        let after = &after[..after
+            .char_indices()
+            .nth(LOOK_BACK)
+            .map_or(after.len(), |(i, _)| i)];
+        if clause.contains('除') && after.contains('外') {
             return false;
         }
         if rule.exceptions.iter().any(|e| lower.contains(e.as_str())) {
@@ -556,6 +557,22 @@ mod tests {
         assert_eq!(report.checklist.len(), 9);
         assert!(report.checklist.iter().all(|c| c.status == Status::Clear));
         assert!(report.checklist[0].examined.contains("1 clauses"));
+    }
+
+    #[test]
+    fn hostile_documents_are_screened_without_blowing_up() {
+        let book = book();
+        let f = facts(ContractType::Construction);
+        let one_line = "甲方为乙方提供担保，".repeat(2 * 1024 * 1024 / 30);
+        let nested: String = (0..10_000)
+            .map(|depth| format!("{}- 垫资\n", " ".repeat(depth % 40)))
+            .collect();
+        let punctuation = "。，；！？.,;!?（）【】".repeat(50_000);
+        let definitions = "甲方（采购人）：某市财政局\n乙方：某公司\n".repeat(5_000);
+        for source in [one_line, nested, punctuation, definitions] {
+            let report = screen(&book, &source, &f);
+            assert!(report.findings.iter().all(|x| x.end <= source.len()));
+        }
     }
 
     #[test]

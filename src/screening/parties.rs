@@ -119,27 +119,37 @@ impl Parties {
 
     /// Who acts in `text` (a sentence) for an act at byte `at`: within the clause holding the
     /// act (after the last comma before it), the party introduced by 由/by, else the first party
-    /// named (the subject); if the clause names none, the same over the whole sentence.
+    /// named (the subject); if the clause names none, the same over the sentence before it. Both
+    /// look back at most [`LOOK_BACK`] characters, so a run-on "sentence" costs no more.
     pub fn actor_before(&self, text: &str, at: usize) -> Option<Side> {
-        let clause_start = text[..at]
+        let window = look_back(text, at, LOOK_BACK);
+        let clause_start = text[window..at]
             .char_indices()
             .rev()
             .find(|(_, c)| matches!(c, '，' | ',' | '：' | ':'))
-            .map_or(0, |(i, c)| i + c.len_utf8());
+            .map_or(window, |(i, c)| window + i + c.len_utf8());
         let actor_in = |from: usize| {
-            let before: Vec<(usize, usize, Side)> = self
-                .mentions(text)
-                .into_iter()
-                .filter(|(start, end, _)| *start >= from && *end <= at)
-                .collect();
+            let before = self.mentions(&text[from..at]);
             let introduced = before.iter().rev().find(|(start, _, _)| {
-                let head = text[..*start].trim_end();
+                let head = text[from..from + *start].trim_end();
                 head.ends_with('由') || head.to_lowercase().ends_with(" by")
             });
             introduced.or(before.first()).map(|(_, _, side)| *side)
         };
-        actor_in(clause_start).or_else(|| actor_in(0))
+        actor_in(clause_start).or_else(|| actor_in(window))
     }
+}
+
+/// How far back, in characters, the actor of an act is looked for.
+pub const LOOK_BACK: usize = 120;
+
+/// The byte offset `chars` characters before `at` (or 0).
+pub fn look_back(text: &str, at: usize, chars: usize) -> usize {
+    text[..at]
+        .char_indices()
+        .rev()
+        .nth(chars.saturating_sub(1))
+        .map_or(0, |(i, _)| i)
 }
 
 /// Lower-cased, without a leading English article.
@@ -154,13 +164,21 @@ fn same_party(a: &str, b: &str) -> bool {
     !a.is_empty() && !b.is_empty() && (a.contains(&b) || b.contains(&a))
 }
 
-/// Puts a line's names on the side any of them is already known on.
+/// Puts a line's names on the side any of them is already known on; each name once, so a long
+/// document with many definition lines keeps the lists short.
 fn assign(names: &[String], agency: &mut Vec<String>, other: &mut Vec<String>) {
     let known = |list: &Vec<String>| names.iter().any(|n| list.iter().any(|k| same_party(k, n)));
-    if known(agency) {
-        agency.extend(names.iter().cloned());
+    let side = if known(agency) {
+        agency
     } else if known(other) {
-        other.extend(names.iter().cloned());
+        other
+    } else {
+        return;
+    };
+    for name in names {
+        if !side.contains(name) {
+            side.push(name.clone());
+        }
     }
 }
 
