@@ -57,7 +57,12 @@ impl Parties {
         if let Some(label) = other_label(agency_party.trim()) {
             other.push(label.to_owned());
         }
-        for caps in CHINESE_DEFINITION.captures_iter(source) {
+        // Line by line: captures on small haystacks take the regex crate's fast engines.
+        let lines = || source.lines();
+        for caps in lines()
+            .filter(|line| line.contains(['：', ':']))
+            .filter_map(|line| CHINESE_DEFINITION.captures(line))
+        {
             let names: Vec<String> = [caps.get(1), caps.get(2), caps.get(3)]
                 .into_iter()
                 .flatten()
@@ -66,7 +71,10 @@ impl Parties {
                 .collect();
             assign(&names, &mut agency, &mut other);
         }
-        for caps in ENGLISH_DEFINITION.captures_iter(source) {
+        for caps in lines()
+            .filter(|line| line.contains('(') && line.contains(['"', '“']))
+            .flat_map(|line| ENGLISH_DEFINITION.captures_iter(line))
+        {
             let names: Vec<String> = [caps.get(1), caps.get(2)]
                 .into_iter()
                 .flatten()
