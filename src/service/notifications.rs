@@ -11,6 +11,7 @@ use super::transitions::Situation;
 use super::{Service, now};
 use crate::domain::{Money, Principal, Role};
 use crate::error::{Error, Result};
+use crate::screening::Severity;
 use crate::store::{Contract, OutboxMessage, OutboxRow, OutboxStatus, ReminderMail};
 use crate::workflow::calendar::beijing_date;
 use crate::workflow::definition::{Audience, Outcome};
@@ -134,7 +135,7 @@ impl Service {
             .await?;
         let blocking = findings
             .iter()
-            .filter(|f| f.severity == "block" && f.waived_at.is_none())
+            .filter(|f| f.severity == Severity::Block.as_str() && f.waived_at.is_none())
             .count();
         let findings_summary = if findings.is_empty() {
             "自动审查未发现问题 / The automatic screen found nothing.".to_owned()

@@ -61,10 +61,7 @@ impl Service {
                 id: Uuid::now_v7(),
                 rule: f.rule.clone(),
                 category: f.category.clone(),
-                severity: serde_json::to_value(f.severity)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                severity: f.severity.as_str().to_owned(),
                 clause: f.clause.clone(),
                 start_offset: i64::try_from(f.start).unwrap_or(i64::MAX),
                 end_offset: i64::try_from(f.end).unwrap_or(i64::MAX),

@@ -13,6 +13,7 @@ use super::records::*;
 use super::{Store, StoreError, StoreResult};
 use crate::domain::audit::{AuditEntry, AuditRecord, SubjectKind};
 use crate::domain::{Principal, Role, Roles, Visibility};
+use crate::screening::Severity;
 
 pub(super) struct SqlStore<DB: Backend> {
     pool: Pool<DB>,
@@ -1070,7 +1071,7 @@ where
         .bind(agency_id)
         .bind(contract_id)
         .bind(body_version)
-        .bind("block".to_owned())
+        .bind(Severity::Block.as_str().to_owned())
         .bind(reviewers[0])
         .bind(reviewers[1])
         .fetch_one(&self.pool)
