@@ -50,6 +50,19 @@ impl ContractType {
         self.into()
     }
 
+    /// What people read: Chinese, then English.
+    pub fn label(self) -> &'static str {
+        match self {
+            ContractType::Procurement => "采购 Procurement",
+            ContractType::Construction => "工程建设 Construction",
+            ContractType::Service => "服务 Service",
+            ContractType::Lease => "租赁 Lease",
+            ContractType::Guarantee => "担保 Guarantee",
+            ContractType::Investment => "投资 Investment",
+            ContractType::Other => "其他 Other",
+        }
+    }
+
     /// # Errors
     /// A bilingual message listing the valid values.
     pub fn parse(raw: &str) -> Result<Self, String> {

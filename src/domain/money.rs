@@ -24,6 +24,37 @@ impl Money {
         Ok(Self(fen))
     }
 
+    /// Parses an amount in yuan as people type it: `1234567.89`, `1,234,567.8`, `¥100`, `100元`.
+    ///
+    /// # Errors
+    /// A bilingual message for anything but a non-negative amount with at most two decimals.
+    pub fn parse_yuan(text: &str) -> Result<Self, String> {
+        let invalid = || {
+            format!(
+                "金额格式不正确：{text:?}，请填写元，最多两位小数 / {text:?} is not an amount in yuan with at most two decimals"
+            )
+        };
+        let cleaned: String = text
+            .trim()
+            .trim_start_matches(['¥', '￥'])
+            .trim_end_matches('元')
+            .chars()
+            .filter(|c| *c != ',' && *c != '，' && !c.is_whitespace())
+            .collect();
+        let (whole, decimals) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !digits_only(whole) || decimals.len() > 2 || !digits_only(decimals) {
+            return Err(invalid());
+        }
+        let yuan: i64 = whole.parse().map_err(|_| invalid())?;
+        let fen: i64 = format!("{decimals:0<2}").parse().map_err(|_| invalid())?;
+        let total = yuan
+            .checked_mul(100)
+            .and_then(|f| f.checked_add(fen))
+            .ok_or_else(invalid)?;
+        Self::from_fen(total)
+    }
+
     pub fn fen(self) -> i64 {
         self.0
     }
@@ -53,6 +84,26 @@ mod tests {
         assert!(Money::from_fen(-1).is_err());
         assert!(Money::from_fen(MAX_FEN + 1).is_err());
         assert_eq!(Money::from_fen(0).map(Money::fen), Ok(0));
+    }
+
+    #[test]
+    fn parses_yuan_as_typed() {
+        let fen = |text| Money::parse_yuan(text).map(Money::fen);
+        assert_eq!(fen("1,234,567.89"), Ok(123_456_789));
+        assert_eq!(fen("¥100"), Ok(10_000));
+        assert_eq!(fen(" 100.5元 "), Ok(10_050));
+        assert_eq!(fen("0"), Ok(0));
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "abc",
+            "1e5",
+            ".5",
+            "99999999999999999999",
+        ] {
+            assert!(fen(bad).is_err(), "{bad:?} should be refused");
+        }
     }
 
     #[test]

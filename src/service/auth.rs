@@ -110,6 +110,38 @@ impl Service {
         Ok(self.store.revoke_token(&token_hash(token)).await?)
     }
 
+    /// Changes the signed-in user's password after checking the current one; every other session
+    /// of the user ends, the one presenting `token` stays signed in.
+    ///
+    /// # Errors
+    /// 422 naming `current_password` when it is wrong, `new_password` when it breaks the policy.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        token: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<()> {
+        let credentials = self
+            .store
+            .credentials(&principal.email)
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        if !password::verify(current.to_owned(), credentials.password_hash).await? {
+            return Err(Error::invalid(
+                "current_password",
+                "当前密码不正确 / the current password is wrong",
+            ));
+        }
+        password::check_policy(new).map_err(|message| Error::invalid("new_password", message))?;
+        let hash = password::hash(new.to_owned()).await?;
+        let audit = super::Actor::User(principal).audit();
+        self.store
+            .set_password(principal.user_id, &hash, &token_hash(token), audit)
+            .await?;
+        Ok(())
+    }
+
     /// The signed-in user's own record.
     ///
     /// # Errors

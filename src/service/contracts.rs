@@ -26,6 +26,8 @@ pub struct ListParams {
     pub limit: Option<i64>,
     /// Only contracts whose current review stage is past its deadline.
     pub overdue: Option<bool>,
+    /// Only contracts this address is named to sign.
+    pub signatory: Option<String>,
 }
 
 fn contract_not_found() -> Error {
@@ -67,6 +69,7 @@ fn parse_list_params(params: ListParams) -> Result<ContractFilter> {
         before,
         limit,
         overdue_at: params.overdue.unwrap_or(false).then(now),
+        signatory: params.signatory,
     })
 }
 
@@ -314,6 +317,7 @@ mod tests {
             cursor: Some("not-a-uuid".into()),
             limit: Some(0),
             overdue: None,
+            signatory: None,
         };
         let Err(Error::Invalid(errors)) = parse_list_params(params) else {
             panic!("expected invalid input");

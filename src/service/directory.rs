@@ -21,6 +21,10 @@ pub struct UserInput {
     pub password: String,
 }
 
+fn user_not_found() -> Error {
+    Error::not_found("用户不存在 / user not found")
+}
+
 fn require_admin(principal: &Principal) -> Result<()> {
     if principal.has(Role::Admin) {
         Ok(())
@@ -191,6 +195,54 @@ impl Service {
         Ok(self.store.list_users(principal.visibility()).await?)
     }
 
+    /// Replaces a user's roles.
+    ///
+    /// # Errors
+    /// 403 without the admin role or for one's own account (no admin can lock themselves out or
+    /// grant themselves more); 404 outside the admin's jurisdiction; 422 for unknown roles.
+    pub async fn set_user_roles(
+        &self,
+        principal: &Principal,
+        user_id: Uuid,
+        roles: &[String],
+    ) -> Result<User> {
+        require_admin(principal)?;
+        if principal.user_id == user_id {
+            return Err(Error::forbidden(
+                "不能修改自己的角色 / you cannot change your own roles",
+            ));
+        }
+        let roles = roles
+            .iter()
+            .map(|r| Role::parse(r))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(Roles::new)
+            .map_err(|message| Error::invalid("roles", message))?;
+        let user = self.user_in_jurisdiction(principal, user_id).await?;
+        let audit = Actor::User(principal).audit();
+        if !self
+            .store
+            .set_user_roles(user.id, &roles.to_vec(), audit)
+            .await?
+        {
+            return Err(user_not_found());
+        }
+        self.store.user(user_id).await?.ok_or_else(user_not_found)
+    }
+
+    async fn user_in_jurisdiction(&self, principal: &Principal, user_id: Uuid) -> Result<User> {
+        let user = self.store.user(user_id).await?.ok_or_else(user_not_found)?;
+        if self
+            .store
+            .agency_within(user.agency_id, principal.agency_id)
+            .await?
+        {
+            Ok(user)
+        } else {
+            Err(user_not_found())
+        }
+    }
+
     /// Deactivates (their tokens stop working at once) or reactivates a user.
     ///
     /// # Errors
@@ -208,22 +260,14 @@ impl Service {
                 "不能停用或启用自己的账号 / you cannot change the status of your own account",
             ));
         }
-        let not_found = || Error::not_found("用户不存在 / user not found");
-        let user = self.store.user(user_id).await?.ok_or_else(not_found)?;
-        if !self
-            .store
-            .agency_within(user.agency_id, principal.agency_id)
-            .await?
-        {
-            return Err(not_found());
-        }
+        self.user_in_jurisdiction(principal, user_id).await?;
         if !self
             .store
             .set_user_active(user_id, active, Actor::User(principal).audit())
             .await?
         {
-            return Err(not_found());
+            return Err(user_not_found());
         }
-        self.store.user(user_id).await?.ok_or_else(not_found)
+        self.store.user(user_id).await?.ok_or_else(user_not_found)
     }
 }

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Service, now};
-use crate::domain::{Principal, Role};
+use crate::domain::contract::ContractDraft;
+use crate::domain::{NewContract, Principal, Role};
 use crate::error::{Error, Result};
 use crate::screening::{Facts, Report, UnpaidJudgment, screen};
 use crate::store::{Contract, Finding, NewFinding, ScreeningRecord, Waiver};
@@ -25,9 +26,17 @@ pub struct FindingsView {
 }
 
 impl Service {
+    /// What people read for each finding category, by its id.
+    pub fn category_labels(&self) -> std::collections::BTreeMap<String, String> {
+        self.rules
+            .categories
+            .iter()
+            .map(|c| (c.id.clone(), c.label.clone()))
+            .collect()
+    }
+
     /// Screens `body` with the contract's facts and the agency's unpaid judgments.
     pub(super) async fn screen_body(&self, contract: &Contract, body: &str) -> Result<Report> {
-        let unpaid = self.store.unpaid_judgments(contract.agency_id).await?;
         let facts = Facts {
             contract_type: Some(contract.contract_type),
             agency_party: Some(contract.agency_party.clone()),
@@ -35,15 +44,49 @@ impl Service {
             amount_fen: Some(contract.amount_fen),
             funding_source: contract.funding_source.clone(),
             title: Some(contract.title.clone()),
-            unpaid_judgments: unpaid
-                .into_iter()
-                .map(|(kind, outstanding_fen)| UnpaidJudgment {
-                    kind: <&'static str>::from(kind).to_owned(),
-                    outstanding_fen,
-                })
-                .collect(),
+            unpaid_judgments: self.unpaid_judgments(contract.agency_id).await?,
         };
         Ok(screen(&self.rules, body, &facts))
+    }
+
+    async fn unpaid_judgments(&self, agency_id: Uuid) -> Result<Vec<UnpaidJudgment>> {
+        let unpaid = self.store.unpaid_judgments(agency_id).await?;
+        Ok(unpaid
+            .into_iter()
+            .map(|(kind, outstanding_fen)| UnpaidJudgment {
+                kind: <&'static str>::from(kind).to_owned(),
+                outstanding_fen,
+            })
+            .collect())
+    }
+
+    /// Screens a draft that is not stored yet, exactly as submission would: the clerk's check
+    /// on the new-contract form. Stores nothing.
+    ///
+    /// # Errors
+    /// 403 without the submitter role; 422 naming every invalid field of the draft.
+    pub async fn screen_draft(
+        &self,
+        principal: &Principal,
+        draft: ContractDraft,
+    ) -> Result<Report> {
+        if !principal.has(Role::Submitter) {
+            return Err(Error::forbidden(
+                "需要经办人角色 / the submitter role is required",
+            ));
+        }
+        let contract =
+            NewContract::parse(draft).map_err(|errors| Error::Invalid(errors.into_vec()))?;
+        let facts = Facts {
+            contract_type: Some(contract.contract_type),
+            agency_party: Some(contract.agency_party),
+            counterparty: Some(contract.counterparty),
+            amount_fen: Some(contract.amount.fen()),
+            funding_source: contract.funding_source,
+            title: Some(contract.title),
+            unpaid_judgments: self.unpaid_judgments(principal.agency_id).await?,
+        };
+        Ok(screen(&self.rules, contract.body.markdown(), &facts))
     }
 
     /// The screen of `body` as it is stored with a transition.

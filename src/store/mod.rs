@@ -59,6 +59,18 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, id: Uuid) -> StoreResult<Option<User>>;
     async fn list_users(&self, visibility: Visibility) -> StoreResult<Vec<User>>;
     async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>>;
+    /// Replaces the user's roles; false when there is no such user.
+    async fn set_user_roles(&self, id: Uuid, roles: &[Role], audit: AuditMeta)
+    -> StoreResult<bool>;
+    /// Replaces the password hash and ends every other session of the user.
+    async fn set_password(
+        &self,
+        id: Uuid,
+        password_hash: &str,
+        keep_token_hash: &str,
+        audit: AuditMeta,
+    ) -> StoreResult<()>;
+    async fn report_data(&self, visibility: Visibility) -> StoreResult<ReportData>;
     /// Activates or deactivates a user; deactivation revokes every token. False if unknown.
     async fn set_user_active(&self, id: Uuid, active: bool, audit: AuditMeta) -> StoreResult<bool>;
 

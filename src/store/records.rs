@@ -143,6 +143,8 @@ pub struct ContractFilter {
     pub before: Option<Uuid>,
     /// Only contracts whose current stage was due before this time.
     pub overdue_at: Option<DateTime<Utc>>,
+    /// Only contracts this e-mail address is named to sign.
+    pub signatory: Option<String>,
     pub limit: i64,
 }
 
@@ -465,4 +467,24 @@ pub struct JudgmentSummary {
     pub outstanding_fen: i64,
     /// Paid during the period.
     pub paid_in_period_fen: i64,
+}
+
+/// One transition of a contract, as the review-time report reads it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StageChange {
+    pub contract_id: Uuid,
+    #[sqlx(try_from = "String")]
+    pub to_state: ContractState,
+    pub at: DateTime<Utc>,
+}
+
+/// The counts and history the reports are computed from, within one reader's view.
+#[derive(Debug, Clone, Default)]
+pub struct ReportData {
+    /// `(state, contracts)`.
+    pub by_state: Vec<(String, i64)>,
+    /// `(category, findings)`, over each contract's current version.
+    pub by_category: Vec<(String, i64)>,
+    /// Every transition, ordered by contract and time.
+    pub stage_changes: Vec<StageChange>,
 }

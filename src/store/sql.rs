@@ -579,6 +579,117 @@ where
         .await?)
     }
 
+    async fn set_user_roles(
+        &self,
+        id: Uuid,
+        roles: &[Role],
+        audit: AuditMeta,
+    ) -> StoreResult<bool> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        let exists: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for role in roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(id)
+                .bind(role.as_str().to_owned())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::User,
+            subject_id: id,
+            actor_id: audit.actor_id,
+            action: "user.roles_changed",
+            at: audit.at,
+            data: serde_json::json!({ "roles": names }),
+        };
+        Self::append_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_password(
+        &self,
+        id: Uuid,
+        password_hash: &str,
+        keep_token_hash: &str,
+        audit: AuditMeta,
+    ) -> StoreResult<()> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND token_hash <> $2")
+            .bind(id)
+            .bind(keep_token_hash.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        let entry = AuditEntry {
+            subject_kind: SubjectKind::User,
+            subject_id: id,
+            actor_id: audit.actor_id,
+            action: "user.password_changed",
+            at: audit.at,
+            data: serde_json::json!({}),
+        };
+        Self::append_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn report_data(&self, visibility: Visibility) -> StoreResult<ReportData> {
+        let (root, descend) = scope_params(visibility);
+        let by_state = sqlx::query_as(concat!(
+            scope_cte!(),
+            "SELECT c.state, COUNT(*) FROM contracts c
+             WHERE c.agency_id IN (SELECT id FROM scope)
+             GROUP BY c.state ORDER BY COUNT(*) DESC, c.state"
+        ))
+        .bind(root)
+        .bind(descend)
+        .fetch_all(&self.pool)
+        .await?;
+        let by_category = sqlx::query_as(concat!(
+            scope_cte!(),
+            "SELECT f.category, COUNT(*) FROM findings f
+             JOIN contracts c ON c.id = f.contract_id AND c.body_version = f.body_version
+             WHERE c.agency_id IN (SELECT id FROM scope)
+             GROUP BY f.category ORDER BY COUNT(*) DESC, f.category"
+        ))
+        .bind(root)
+        .bind(descend)
+        .fetch_all(&self.pool)
+        .await?;
+        let stage_changes = sqlx::query_as(concat!(
+            scope_cte!(),
+            "SELECT t.contract_id, t.to_state, t.at FROM contract_transitions t
+             JOIN contracts c ON c.id = t.contract_id
+             WHERE c.agency_id IN (SELECT id FROM scope)
+             ORDER BY t.contract_id, t.at"
+        ))
+        .bind(root)
+        .bind(descend)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ReportData {
+            by_state,
+            by_category,
+            stage_changes,
+        })
+    }
+
     async fn set_user_active(&self, id: Uuid, active: bool, audit: AuditMeta) -> StoreResult<bool> {
         let (_writer, mut tx) = self.begin_write().await?;
         let updated: Option<(Uuid,)> =
@@ -850,6 +961,8 @@ where
                AND ($4 IS NULL OR LOWER(c.title) LIKE $4 ESCAPE '\\' OR LOWER(c.counterparty) LIKE $4 ESCAPE '\\')
                AND ($5 IS NULL OR c.id < $5)
                AND ($7 IS NULL OR (c.due_at IS NOT NULL AND c.due_at < $7))
+               AND ($8 IS NULL OR EXISTS (SELECT 1 FROM contract_signatories s
+                                          WHERE s.contract_id = c.id AND s.email = $8))
              ORDER BY c.id DESC
              LIMIT $6",
             scope_cte!()
@@ -862,6 +975,7 @@ where
             .bind(filter.before)
             .bind(filter.limit)
             .bind(filter.overdue_at)
+            .bind(filter.signatory.clone())
             .fetch_all(&self.pool)
             .await?)
     }

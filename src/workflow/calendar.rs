@@ -25,7 +25,7 @@ struct RawCalendar {
     working_weekends: Vec<NaiveDate>,
 }
 
-fn beijing() -> FixedOffset {
+pub fn beijing() -> FixedOffset {
     // 8 hours is within FixedOffset's ±24 h range, so this never falls back.
     FixedOffset::east_opt(8 * 3600).unwrap_or(Utc.fix())
 }

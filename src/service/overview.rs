@@ -1,0 +1,101 @@
+//! Everything the contract page shows, gathered by one call: the
+//! contract, its findings and checklist, versions, history, audit trail with people's names,
+//! the actions the reader may take now, the opinion letter and the workflow diagram.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+
+use uuid::Uuid;
+
+use super::Service;
+use super::transitions::{AuditEventView, AvailableTransition};
+use super::views::VersionView;
+use crate::domain::Principal;
+use crate::error::{Error, Result};
+use crate::store::{ContractDetail, ContractTransition, Finding};
+use crate::workflow::graph::{self, Layout};
+
+pub struct ContractOverview {
+    pub detail: ContractDetail,
+    pub state_label: String,
+    /// Stored findings of the current body version (empty before the first submission).
+    pub findings: Vec<Finding>,
+    pub checklist: Option<serde_json::Value>,
+    pub versions: Vec<VersionView>,
+    pub history: Vec<ContractTransition>,
+    pub events: Vec<AuditEventView>,
+    /// Names of everyone who acted on the contract, by user id.
+    pub people: BTreeMap<Uuid, String>,
+    pub available: Vec<AvailableTransition>,
+    /// The opinion letter in Markdown, once a review decided.
+    pub opinion: Option<String>,
+    pub diagram: Layout,
+}
+
+impl Service {
+    /// # Errors
+    /// 404 when the contract is outside the reader's view.
+    pub async fn contract_overview(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<ContractOverview> {
+        let available = self.available_transitions(principal, id).await?;
+        let detail = self.get_contract(principal, id).await?;
+        let contract = &detail.contract;
+        let definition = self.workflow_of(contract).await?;
+        let state_label = definition
+            .state(contract.state)
+            .map_or_else(|| contract.state.to_string(), |s| s.label.clone());
+        let findings = self.store.findings(id, contract.body_version).await?;
+        let checklist = self
+            .store
+            .screening_checklist(id, contract.body_version)
+            .await?
+            .and_then(|c| serde_json::from_str(&c).ok());
+        let versions = self
+            .store
+            .contract_versions(id)
+            .await?
+            .into_iter()
+            .map(|version| VersionView {
+                version,
+                body_markdown: None,
+            })
+            .collect();
+        let history = self.store.contract_transitions(id).await?;
+        let events = self.contract_events(principal, id).await?;
+        let mut people = BTreeMap::new();
+        let actors = events.iter().filter_map(|e| e.actor_id).chain(
+            history
+                .iter()
+                .flat_map(|t| std::iter::once(t.actor_id).chain(t.on_behalf_of)),
+        );
+        for actor in actors {
+            if let Entry::Vacant(slot) = people.entry(actor)
+                && let Some(user) = self.store.user(actor).await?
+            {
+                slot.insert(user.name);
+            }
+        }
+        let opinion = match self.opinion_letter(principal, id).await {
+            Ok(letter) => Some(letter.markdown),
+            Err(Error::NotFound(_)) => None,
+            Err(other) => return Err(other),
+        };
+        let diagram = graph::layout(&definition, Some(contract.state.as_str()));
+        Ok(ContractOverview {
+            detail,
+            state_label,
+            findings,
+            checklist,
+            versions,
+            history,
+            events,
+            people,
+            available,
+            opinion,
+            diagram,
+        })
+    }
+}
