@@ -109,7 +109,7 @@ impl Error {
         }
     }
 
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         match self {
             Error::Unauthorized => "请提供有效的访问令牌 / a valid bearer token is required".into(),
             Error::Invalid(errors) => {
@@ -152,8 +152,9 @@ pub fn stale() -> Error {
     }
 }
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize, ToSchema)]
+/// An RFC 9457 problem document. Error responses also carry it as an extension, so that the web
+/// pages can show the same problem as HTML.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// A stable URI reference identifying the kind of problem.
     #[serde(rename = "type")]
@@ -200,6 +201,7 @@ impl IntoResponse for Error {
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
+        response.extensions_mut().insert(problem);
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

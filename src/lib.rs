@@ -59,6 +59,8 @@ impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = store::connect(&settings.database_url, &settings.database).await?;
         let resources = Resources::load(&settings.resources)?;
+        let pages = http::ui::Pages::load(&settings.resources.templates.join("web"))?;
+        let secure_cookies = settings.mail.public_url.starts_with("https://");
         let service =
             Service::new(store, settings.auth, &settings.mail.public_url, resources).await?;
         let dispatcher = Dispatcher::new(service.clone(), settings.mail)?;
@@ -66,6 +68,8 @@ impl App {
             service,
             metrics: Arc::new(Metrics::new()),
             http: Arc::new(settings.http),
+            pages: Arc::new(pages),
+            secure_cookies,
         };
         Ok(Self { state, dispatcher })
     }

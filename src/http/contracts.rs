@@ -134,6 +134,7 @@ async fn list_contracts(
         cursor: query.cursor,
         limit: query.limit,
         overdue: query.overdue,
+        signatory: None,
     };
     Ok(Json(
         state

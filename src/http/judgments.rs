@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -147,42 +147,6 @@ async fn report(
     if !wants_csv {
         return Ok(Json(rows).into_response());
     }
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record([
-            "agency_id",
-            "agency",
-            "unpaid_count",
-            "outstanding_fen",
-            "paid_in_period_fen",
-        ])
-        .map_err(anyhow::Error::from)?;
-    for row in &rows {
-        writer
-            .write_record([
-                row.agency_id.to_string(),
-                row.agency.clone(),
-                row.unpaid_count.to_string(),
-                row.outstanding_fen.to_string(),
-                row.paid_in_period_fen.to_string(),
-            ])
-            .map_err(anyhow::Error::from)?;
-    }
-    let body = writer
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
-    let disposition = format!(
-        "attachment; filename=\"judgments-{}.csv\"",
-        query.period.trim()
-    );
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+    let filename = format!("judgments-{}.csv", query.period.trim());
+    super::csv::attachment(&filename, &super::csv::judgment_table(&rows))
 }

@@ -5,6 +5,7 @@
 mod agencies;
 mod auth;
 mod contracts;
+pub mod csv;
 mod delegations;
 pub mod extract;
 mod judgments;
@@ -12,6 +13,7 @@ pub mod metrics;
 mod ops;
 mod outbox;
 mod screening;
+pub mod ui;
 mod users;
 mod workflow;
 
@@ -42,6 +44,9 @@ pub struct AppState {
     pub service: Service,
     pub metrics: Arc<Metrics>,
     pub http: Arc<HttpSettings>,
+    pub pages: Arc<ui::Pages>,
+    /// Whether cookies get the `Secure` attribute: the public address is `https`.
+    pub secure_cookies: bool,
 }
 
 #[derive(OpenApi)]
@@ -124,6 +129,7 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(openapi.as_ref().clone()) }
             }),
         )
+        .merge(ui::router(&state))
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state.metrics),
             metrics::track,

@@ -13,4 +13,5 @@ mod input;
 mod mail;
 mod ops;
 mod screening;
+mod web;
 mod workflow;

@@ -1,0 +1,618 @@
+//! The contract pages: the new-contract form with its self-check, the contract page (the body
+//! with findings marked, versions and their diff, the timeline, the opinion, the actions, the
+//! workflow diagram), revising a returned draft, and the signatory's view.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use minijinja::{Value, context};
+use serde::Deserialize;
+use similar::{ChangeTag, TextDiff};
+use strum::IntoEnumIterator;
+use uuid::Uuid;
+
+use super::form::{Fields, SessionForm};
+use super::highlight::{Mark, body_html};
+use super::session::Session;
+use super::{PageResult, form_problem, render, see_other};
+use crate::domain::contract::ContractDraft;
+use crate::domain::{ContractState, ContractType, Money, Principal, Role};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::extract::ApiPath;
+use crate::notify::markdown_to_html;
+use crate::screening::Report;
+use crate::service::idempotency::Outcome;
+use crate::service::overview::ContractOverview;
+use crate::service::transitions::TransitionRequest;
+use crate::store::Finding;
+
+/// Lines of unchanged text shown around each change in a diff.
+const DIFF_CONTEXT_LINES: usize = 3;
+
+fn contract_types() -> Vec<Value> {
+    ContractType::iter()
+        .map(|t| context! { key => t.as_str(), label => t.label() })
+        .collect()
+}
+
+// ---- the new-contract form -------------------------------------------------------------
+
+pub async fn new_page(State(state): State<AppState>, session: Session) -> PageResult {
+    let values = BTreeMap::from([("signatories", session.principal.email.as_str())]);
+    contract_form(&state, &session, StatusCode::OK, context! { values })
+}
+
+fn contract_form(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    page: Value,
+) -> PageResult {
+    render(
+        state,
+        session,
+        status,
+        "contract_new.html",
+        context! { types => contract_types(), category_labels => state.service.category_labels(), ..page },
+    )
+}
+
+/// The draft as the form sent it; the uploaded `.md` file, when given, is the body.
+fn draft_from(fields: &Fields) -> Result<ContractDraft, Error> {
+    let amount_fen = Money::parse_yuan(fields.get("amount"))
+        .map_err(|message| Error::invalid("amount", message))?
+        .fen();
+    let signatories = fields
+        .get("signatories")
+        .split(['\n', ',', '，', ';', '；'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let body_markdown = fields
+        .optional("body_file")
+        .map_or_else(|| fields.get("body_markdown").to_owned(), |f| f.clone());
+    Ok(ContractDraft {
+        title: fields.get("title").to_owned(),
+        contract_type: fields.get("contract_type").to_owned(),
+        counterparty: fields.get("counterparty").to_owned(),
+        amount_fen,
+        funding_source: fields.optional("funding_source"),
+        agency_party: fields.get("agency_party").to_owned(),
+        signatories,
+        body_markdown,
+    })
+}
+
+/// The form's field names for the service's: the amount is typed in yuan, signatories in one box.
+fn form_field(field: &str) -> String {
+    if field == "amount_fen" {
+        "amount".into()
+    } else if field.starts_with("signatories") {
+        "signatories".into()
+    } else {
+        field.into()
+    }
+}
+
+pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageResult {
+    let SessionForm { session, fields } = form;
+    let mut values: BTreeMap<&str, String> = fields
+        .echo()
+        .into_iter()
+        .map(|(k, v)| (k, v.to_owned()))
+        .collect();
+    if let Some(uploaded) = fields.optional("body_file") {
+        // Shown in the text box from now on, so that a rejected form loses nothing.
+        values.insert("body_markdown", uploaded);
+        values.remove("body_file");
+    }
+    let outcome = match draft_from(&fields) {
+        Ok(draft) if fields.get("intent") == "check" => {
+            let report = state
+                .service
+                .screen_draft(&session.principal, draft.clone())
+                .await;
+            match report {
+                Ok(report) => {
+                    let (findings, marks) = report_findings(&report);
+                    let preview = body_html(&draft.body_markdown, &marks);
+                    return contract_form(
+                        &state,
+                        &session,
+                        StatusCode::OK,
+                        context! { values, report => context! { findings, checklist => report.checklist, preview } },
+                    );
+                }
+                Err(error) => Err(error),
+            }
+        }
+        Ok(draft) => state
+            .service
+            .create_contract(&session.principal, draft, None)
+            .await
+            .map(|outcome| match outcome {
+                Outcome::Fresh(detail) => detail.contract.id.to_string(),
+                Outcome::Replayed { .. } => String::new(),
+            }),
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(id) => see_other(&format!("/contracts/{id}?done=created")),
+        Err(error) => {
+            let (status, error, errors) = form_problem(error)?;
+            let errors: BTreeMap<String, String> = errors
+                .into_iter()
+                .map(|(field, message)| (form_field(&field), message))
+                .collect();
+            contract_form(&state, &session, status, context! { values, error, errors })
+        }
+    }
+}
+
+// ---- the contract page -----------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    #[serde(default)]
+    done: String,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+    Query(query): Query<PageQuery>,
+) -> PageResult {
+    let notice = notice_for(&query.done);
+    contract_page(
+        &state,
+        &session,
+        id,
+        StatusCode::OK,
+        context! { notice },
+        None,
+    )
+    .await
+}
+
+fn notice_for(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "created" => {
+            "草稿已保存。提交前可先自查。/ Draft saved. You may self-check it before submitting."
+        }
+        "revised" => "新版本已保存。/ The new version was saved.",
+        "waived" => {
+            "已豁免该问题，理由已记入审计记录。/ Finding waived; the reason is in the audit trail."
+        }
+        "submit" => "已提交法制审查。/ Submitted for legal review.",
+        "approve" => "已作出审查通过的决定。/ Approved.",
+        "return" => "已退回修改。/ Returned for revision.",
+        "reject" => "已作出不予通过的决定。/ Rejected.",
+        "withdraw" => "已撤回。/ Withdrawn.",
+        "sign" => "已签署。/ Signed.",
+        "" => return None,
+        _ => "已完成。/ Done.",
+    })
+}
+
+/// Renders the contract page; `extra` adds a notice, an error with what the user typed, or a
+/// self-check report that replaces the stored findings.
+async fn contract_page(
+    state: &AppState,
+    session: &Session,
+    id: Uuid,
+    status: StatusCode,
+    extra: Value,
+    report: Option<Report>,
+) -> PageResult {
+    let overview = state
+        .service
+        .contract_overview(&session.principal, id)
+        .await?;
+    let page = overview_context(&session.principal, overview, report);
+    let labels = state.service.category_labels();
+    render(
+        state,
+        session,
+        status,
+        "contract.html",
+        context! { category_labels => labels, ..context! { ..extra, ..page } },
+    )
+}
+
+fn overview_context(principal: &Principal, o: ContractOverview, report: Option<Report>) -> Value {
+    let contract = &o.detail.contract;
+    let (findings, marks, self_check) = match &report {
+        Some(report) => {
+            let (findings, marks) = report_findings(report);
+            (findings, marks, true)
+        }
+        None => stored_findings(&o.findings),
+    };
+    let checklist = match &report {
+        Some(report) => serde_json::to_value(&report.checklist).ok(),
+        None => o.checklist.clone(),
+    };
+    let body = body_html(&o.detail.body_markdown, &marks);
+    let in_review = matches!(
+        contract.state,
+        ContractState::LegalReview | ContractState::LeadReview
+    );
+    let may_waive = in_review
+        && (principal.has(Role::Reviewer) || principal.has(Role::LeadReviewer))
+        && !self_check;
+    let actions: Vec<Value> = o
+        .available
+        .iter()
+        .map(|a| {
+            context! {
+                name => a.name, label => a.label,
+                opinion => a.requires.iter().any(|r| r == "opinion"),
+                danger => matches!(a.name.as_str(), "reject" | "withdraw"),
+            }
+        })
+        .collect();
+    let name_of = |id: &Uuid| o.people.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let history: Vec<Value> = o
+        .history
+        .iter()
+        .map(|t| context! { t, actor => name_of(&t.actor_id), on_behalf_of => t.on_behalf_of.as_ref().map(name_of) })
+        .collect();
+    let events: Vec<Value> = o
+        .events
+        .iter()
+        .map(|e| context! { e, actor => e.actor_id.as_ref().map(name_of) })
+        .collect();
+    let may_edit = contract.state.body_editable()
+        && principal.has(Role::Submitter)
+        && principal.agency_id == contract.agency_id;
+    let may_check = principal.agency_id == contract.agency_id && principal.has(Role::Submitter);
+    context! {
+        contract,
+        type_label => contract.contract_type.label(),
+        state_label => o.state_label,
+        signatories => o.detail.signatories,
+        body,
+        findings, checklist, self_check, may_waive, may_edit, may_check,
+        open_blocking => o.findings.iter().filter(|f| f.severity == "block" && f.waived_at.is_none()).count(),
+        versions => o.versions,
+        history, events,
+        actions,
+        may_sign => o.available.iter().any(|a| a.name == "sign"),
+        opinion => o.opinion.as_deref().map(markdown_to_html),
+        diagram => o.diagram,
+    }
+}
+
+fn anchor(index: usize) -> String {
+    format!("finding-{}", index + 1)
+}
+
+fn stored_findings(stored: &[Finding]) -> (Vec<Value>, Vec<Mark>, bool) {
+    let mut views = Vec::new();
+    let mut marks = Vec::new();
+    for (index, f) in stored.iter().enumerate() {
+        let range = usize::try_from(f.start_offset).unwrap_or(0)
+            ..usize::try_from(f.end_offset).unwrap_or(0);
+        let waived = f.waived_at.is_some();
+        if !range.is_empty() {
+            marks.push(Mark {
+                range,
+                anchor: anchor(index),
+                severity: f.severity.clone(),
+                waived,
+            });
+        }
+        views.push(context! { anchor => anchor(index), number => index + 1, f, waived });
+    }
+    (views, marks, false)
+}
+
+fn report_findings(report: &Report) -> (Vec<Value>, Vec<Mark>) {
+    let mut views = Vec::new();
+    let mut marks = Vec::new();
+    for (index, f) in report.findings.iter().enumerate() {
+        if f.start < f.end {
+            marks.push(Mark {
+                range: f.start..f.end,
+                anchor: anchor(index),
+                severity: f.severity.as_str().to_owned(),
+                waived: false,
+            });
+        }
+        views.push(context! {
+            anchor => anchor(index), number => index + 1, waived => false,
+            f => context! {
+                category => f.category, severity => f.severity.as_str(), clause => f.clause,
+                excerpt => f.excerpt, provision => f.provision, advice => f.advice,
+                explanation => f.explanation,
+            },
+        });
+    }
+    (views, marks)
+}
+
+// ---- actions ---------------------------------------------------------------------------
+
+pub async fn self_check(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    form: SessionForm,
+) -> PageResult {
+    let report = state
+        .service
+        .self_check(&form.session.principal, id)
+        .await?;
+    let notice = "自查结果：以下问题尚未保存，提交时将重新筛查。/ Self-check: these findings are not stored; the screen runs again on submission.";
+    contract_page(
+        &state,
+        &form.session,
+        id,
+        StatusCode::OK,
+        context! { notice },
+        Some(report),
+    )
+    .await
+}
+
+pub async fn fire(
+    State(state): State<AppState>,
+    ApiPath((id, name)): ApiPath<(Uuid, String)>,
+    form: SessionForm,
+) -> PageResult {
+    let SessionForm { session, fields } = form;
+    let request = fields
+        .get("expected_version")
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| Error::invalid("expected_version", "版本号无效 / invalid version number"))
+        .map(|expected_version| TransitionRequest {
+            expected_version,
+            opinion: fields.optional("opinion"),
+            body_sha256: fields.optional("body_sha256"),
+            on_behalf_of: None,
+        });
+    let fired = match request {
+        Ok(request) => state
+            .service
+            .fire_transition(&session.principal, id, &name, request, None)
+            .await
+            .map(|_| ()),
+        Err(error) => Err(error),
+    };
+    match fired {
+        Ok(()) => see_other(&format!("/contracts/{id}?done={name}")),
+        Err(error) => {
+            let (status, error, errors) = form_problem(error)?;
+            let typed = context! { action => name, opinion => fields.get("opinion") };
+            contract_page(
+                &state,
+                &session,
+                id,
+                status,
+                context! { error, errors, typed },
+                None,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn waive(
+    State(state): State<AppState>,
+    ApiPath((id, finding)): ApiPath<(Uuid, Uuid)>,
+    form: SessionForm,
+) -> PageResult {
+    let SessionForm { session, fields } = form;
+    let reason = fields.get("reason");
+    match state
+        .service
+        .waive_finding(&session.principal, id, finding, reason)
+        .await
+    {
+        Ok(_) => see_other(&format!("/contracts/{id}?done=waived")),
+        Err(error) => {
+            let (status, error, errors) = form_problem(error)?;
+            let typed = context! { finding => finding.to_string(), reason };
+            contract_page(
+                &state,
+                &session,
+                id,
+                status,
+                context! { error, errors, typed },
+                None,
+            )
+            .await
+        }
+    }
+}
+
+// ---- revising --------------------------------------------------------------------------
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> PageResult {
+    let detail = state.service.get_contract(&session.principal, id).await?;
+    let values = context! {
+        body_markdown => detail.body_markdown,
+        expected_version => detail.contract.version,
+    };
+    render(
+        &state,
+        &session,
+        StatusCode::OK,
+        "contract_edit.html",
+        context! { contract => detail.contract, values },
+    )
+}
+
+pub async fn revise(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    form: SessionForm,
+) -> PageResult {
+    let SessionForm { session, fields } = form;
+    let body = fields
+        .optional("body_file")
+        .unwrap_or_else(|| fields.get("body_markdown").to_owned());
+    let revised = match fields.get("expected_version").trim().parse::<i64>() {
+        Ok(expected) => state
+            .service
+            .replace_body(&session.principal, id, body.clone(), expected)
+            .await
+            .map(|_| ()),
+        Err(_) => Err(Error::invalid(
+            "expected_version",
+            "版本号无效 / invalid version number",
+        )),
+    };
+    match revised {
+        Ok(()) => see_other(&format!("/contracts/{id}?done=revised")),
+        Err(error) => {
+            let (status, error, errors) = form_problem(error)?;
+            let detail = state.service.get_contract(&session.principal, id).await?;
+            let values = context! { body_markdown => body, expected_version => fields.get("expected_version") };
+            render(
+                &state,
+                &session,
+                status,
+                "contract_edit.html",
+                context! { contract => detail.contract, values, error, errors },
+            )
+        }
+    }
+}
+
+// ---- versions --------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct DiffQuery {
+    from: i64,
+    to: i64,
+}
+
+pub async fn diff(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+    query: Result<Query<DiffQuery>, axum::extract::rejection::QueryRejection>,
+) -> PageResult {
+    let Ok(Query(query)) = query else {
+        return Err(Error::BadRequest {
+            detail: "请给出要比较的两个版本号 from 和 to / give the two version numbers to compare as from and to".into(),
+            field: None,
+        }
+        .into());
+    };
+    let principal = &session.principal;
+    let old = state
+        .service
+        .contract_version(principal, id, query.from)
+        .await?;
+    let new = state
+        .service
+        .contract_version(principal, id, query.to)
+        .await?;
+    let detail = state.service.get_contract(principal, id).await?;
+    let (old_text, new_text) = (
+        old.body_markdown.unwrap_or_default(),
+        new.body_markdown.unwrap_or_default(),
+    );
+    let hunks = diff_hunks(&old_text, &new_text);
+    render(
+        &state,
+        &session,
+        StatusCode::OK,
+        "diff.html",
+        context! { contract => detail.contract, from => old.version, to => new.version, hunks },
+    )
+}
+
+/// The changed regions, each with a little unchanged text around it.
+fn diff_hunks(old: &str, new: &str) -> Vec<Vec<Value>> {
+    let diff = TextDiff::from_lines(old, new);
+    diff.grouped_ops(DIFF_CONTEXT_LINES)
+        .iter()
+        .map(|group| {
+            group
+                .iter()
+                .flat_map(|op| diff.iter_changes(op))
+                .map(|change| {
+                    let kind = match change.tag() {
+                        ChangeTag::Delete => "removed",
+                        ChangeTag::Insert => "added",
+                        ChangeTag::Equal => "same",
+                    };
+                    context! {
+                        kind,
+                        old => change.old_index().map(|i| i + 1),
+                        new => change.new_index().map(|i| i + 1),
+                        text => change.value().trim_end_matches('\n'),
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+// ---- signing ---------------------------------------------------------------------------
+
+/// The signatory's view: the approved text, its hash and the opinion; the sign action only
+/// when the reader may sign now.
+pub async fn sign_page(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> PageResult {
+    let o = state
+        .service
+        .contract_overview(&session.principal, id)
+        .await?;
+    let contract = &o.detail.contract;
+    let approved = contract.approved_sha256.as_deref() == Some(contract.body_sha256.as_str());
+    render(
+        &state,
+        &session,
+        StatusCode::OK,
+        "sign.html",
+        context! {
+            contract,
+            state_label => o.state_label,
+            approved,
+            body => approved.then(|| body_html(&o.detail.body_markdown, &[])),
+            opinion => o.opinion.as_deref().map(markdown_to_html),
+            may_sign => o.available.iter().any(|a| a.name == "sign"),
+            signatories => o.detail.signatories,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_shows_changed_lines_with_context() {
+        let old = "第一条\n第二条 乙方垫资施工\n第三条\n";
+        let new = "第一条\n第二条 按进度付款\n第三条\n";
+        let hunks = diff_hunks(old, new);
+        assert_eq!(hunks.len(), 1);
+        let kinds: Vec<String> = hunks[0]
+            .iter()
+            .map(|line| line.get_attr("kind").unwrap().to_string())
+            .collect();
+        assert_eq!(kinds, ["same", "removed", "added", "same"]);
+    }
+
+    #[test]
+    fn form_fields_map_back_to_the_inputs() {
+        assert_eq!(form_field("amount_fen"), "amount");
+        assert_eq!(form_field("signatories[2]"), "signatories");
+        assert_eq!(form_field("title"), "title");
+    }
+}

@@ -1,0 +1,155 @@
+//! Posted forms, URL-encoded or multipart (for uploaded `.md` files), read into name/value pairs
+//! after their CSRF field was checked against the session or the sign-in cookie.
+
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Multipart, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum_extra::extract::cookie::CookieJar;
+
+use super::WebError;
+use super::session::{LOGIN_CSRF_COOKIE, Session, csrf_refused, tokens_match};
+use crate::error::Error;
+use crate::http::AppState;
+
+pub const CSRF_FIELD: &str = "csrf";
+
+/// The fields of a posted form, in order; a name may repeat (checkboxes).
+#[derive(Debug, Default)]
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of `name`, or "" when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The trimmed value, `None` when absent or blank.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        let value = self.get(name).trim();
+        (!value.is_empty()).then(|| value.to_owned())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Every field but the CSRF token, to show a rejected form again as it was typed.
+    pub fn echo(&self) -> std::collections::BTreeMap<&str, &str> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n != CSRF_FIELD)
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+fn malformed(detail: impl std::fmt::Display) -> WebError {
+    WebError::Page(Error::BadRequest {
+        detail: format!("表单无法读取 / the form could not be read: {detail}"),
+        field: None,
+    })
+}
+
+async fn read_fields(request: Request, state: &AppState) -> Result<Fields, WebError> {
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let mut multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(malformed)?;
+        let mut fields = Vec::new();
+        while let Some(field) = multipart.next_field().await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                WebError::Page(Error::PayloadTooLarge)
+            } else {
+                malformed(e)
+            }
+        })? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let is_file = field.file_name().is_some();
+            let bytes = field.bytes().await.map_err(malformed)?;
+            let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                WebError::Page(Error::invalid(
+                    name.clone(),
+                    "上传的文件须为 UTF-8 编码的文本 / the uploaded file must be UTF-8 text",
+                ))
+            })?;
+            if is_file && text.is_empty() {
+                continue; // a file input left empty
+            }
+            fields.push((name, text));
+        }
+        Ok(Fields(fields))
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    WebError::Page(Error::PayloadTooLarge)
+                } else {
+                    malformed(rejection.body_text())
+                }
+            })?;
+        Ok(Fields(pairs))
+    } else {
+        Err(WebError::Page(Error::UnsupportedMediaType))
+    }
+}
+
+/// A form posted by a signed-in user, its CSRF token checked.
+pub struct SessionForm {
+    pub session: Session,
+    pub fields: Fields,
+}
+
+impl<S> FromRequest<S> for SessionForm
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let session = Session::from_request_parts(&mut parts, state).await?;
+        let state = AppState::from_ref(state);
+        let fields = read_fields(Request::from_parts(parts, body), &state).await?;
+        session.check_csrf(fields.get(CSRF_FIELD))?;
+        Ok(Self { session, fields })
+    }
+}
+
+/// The sign-in form: its CSRF field must match the cookie the form page set.
+pub struct LoginForm(pub Fields);
+
+impl<S> FromRequest<S> for LoginForm
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let expected = CookieJar::from_headers(request.headers())
+            .get(LOGIN_CSRF_COOKIE)
+            .map(|c| c.value().to_owned())
+            .unwrap_or_default();
+        let fields = read_fields(request, &state).await?;
+        if tokens_match(fields.get(CSRF_FIELD), &expected) {
+            Ok(Self(fields))
+        } else {
+            Err(csrf_refused())
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The web pages: server-rendered HTML from the minijinja templates in `templates/web/`, Chinese
+//! first with English beside, usable without JavaScript. A session cookie carries the sign-in;
+//! every form carries a CSRF token. Each handler calls the same services as the JSON API.
+
+mod admin;
+mod auth;
+mod contracts;
+mod form;
+mod highlight;
+mod home;
+mod pages;
+mod reports;
+mod session;
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+
+pub use pages::Pages;
+
+use super::AppState;
+use crate::error::{Error, Problem};
+
+/// Why a page could not be shown.
+pub enum WebError {
+    /// Not signed in (or the session ended): go to the sign-in page, then come back.
+    SignIn {
+        next: String,
+    },
+    Page(Error),
+}
+
+impl From<Error> for WebError {
+    fn from(error: Error) -> Self {
+        WebError::Page(error)
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            WebError::SignIn { next } => sign_in_redirect(&next),
+            WebError::Page(error) => error.into_response(),
+        }
+    }
+}
+
+fn sign_in_redirect(next: &str) -> Response {
+    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    Redirect::to(&format!("/login?{query}")).into_response()
+}
+
+pub type PageResult = Result<Response, WebError>;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route(
+            "/account/password",
+            get(auth::password_page).post(auth::change_password),
+        )
+        .route(
+            "/contracts/new",
+            get(contracts::new_page).post(contracts::create),
+        )
+        .route("/contracts/{id}", get(contracts::page))
+        .route("/contracts/{id}/check", post(contracts::self_check))
+        .route(
+            "/contracts/{id}/edit",
+            get(contracts::edit_page).post(contracts::revise),
+        )
+        .route("/contracts/{id}/transitions/{name}", post(contracts::fire))
+        .route(
+            "/contracts/{id}/findings/{finding}/waive",
+            post(contracts::waive),
+        )
+        .route("/contracts/{id}/diff", get(contracts::diff))
+        .route("/contracts/{id}/sign", get(contracts::sign_page))
+        .route(
+            "/admin/agencies",
+            get(admin::agencies).post(admin::create_agency),
+        )
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}/active", post(admin::set_active))
+        .route("/admin/users/{id}/roles", post(admin::set_roles))
+        .route(
+            "/admin/judgments",
+            get(admin::judgments).post(admin::create_judgment),
+        )
+        .route(
+            "/admin/judgments/{id}/payments",
+            post(admin::record_payment),
+        )
+        .route("/admin/outbox", get(admin::outbox))
+        .route("/admin/outbox/{id}/retry", post(admin::retry_mail))
+        .route("/reports", get(reports::page))
+        .route("/reports/{file}", get(reports::csv))
+        .route("/static/site.css", get(stylesheet))
+        .layer(middleware::from_fn_with_state(state.clone(), error_pages))
+        .layer(middleware::map_response(page_headers))
+}
+
+async fn stylesheet(State(state): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        state.pages.stylesheet.clone(),
+    )
+        .into_response()
+}
+
+/// Turns an error response into the error page: the same problem, as HTML, with a way back.
+async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let Some(problem) = response.extensions().get::<Problem>().cloned() else {
+        return response;
+    };
+    if problem.status == 401 {
+        return sign_in_redirect(&path);
+    }
+    let status = response.status();
+    let page = state.pages.render(
+        "error.html",
+        context! { problem => problem, signed_in => false },
+    );
+    match page {
+        Ok(html) => (status, html).into_response(),
+        Err(_) => response,
+    }
+}
+
+/// Pages hold contract data: never cached; no scripts, frames or foreign resources.
+async fn page_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html") || v.starts_with("text/csv"));
+    if is_html {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// Renders a page for a signed-in user: the layout's context merged with the page's own.
+fn render(
+    state: &AppState,
+    session: &session::Session,
+    status: StatusCode,
+    template: &str,
+    page: minijinja::Value,
+) -> PageResult {
+    let html = state
+        .pages
+        .render(template, context! { ..session.layout(), ..page })?;
+    Ok((status, html).into_response())
+}
+
+/// The field errors of invalid input, by field name; `None` for any other error.
+fn field_errors(error: &Error) -> Option<BTreeMap<String, String>> {
+    match error {
+        Error::Invalid(errors) => Some(
+            errors
+                .iter()
+                .map(|e| (e.field.clone(), e.message.clone()))
+                .collect(),
+        ),
+        Error::BadRequest {
+            detail,
+            field: Some(field),
+        } => Some(BTreeMap::from([(field.clone(), detail.clone())])),
+        _ => None,
+    }
+}
+
+/// A refusal worth showing on the form the user just sent, keeping what they typed: invalid
+/// fields, a guard, a conflict, a forbidden action. Anything else becomes the error page.
+fn form_problem(error: Error) -> Result<(StatusCode, String, BTreeMap<String, String>), WebError> {
+    if let Some(fields) = field_errors(&error) {
+        let status = error.status();
+        return Ok((
+            status,
+            "请更正标出的字段 / please correct the marked fields".to_owned(),
+            fields,
+        ));
+    }
+    match error {
+        Error::Guard { .. } | Error::Conflict { .. } | Error::Forbidden(_) => {
+            Ok((error.status(), error.to_string(), BTreeMap::new()))
+        }
+        other => Err(WebError::Page(other)),
+    }
+}
+
+/// Where to go after signing in: only a path on this site.
+fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    if local { next } else { "/" }
+}
+
+/// After a successful post, show the result page (post/redirect/get).
+fn see_other(path: &str) -> PageResult {
+    Ok(Redirect::to(path).into_response())
+}

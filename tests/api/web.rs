@@ -1,0 +1,1079 @@
+//! The web pages, driven like a browser without JavaScript would: forms posted with their CSRF
+//! token, the session cookie kept by the client, redirects followed by hand so that each one is
+//! checked. The same stories run on SQLite and PostgreSQL.
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, World, valid_contract};
+use crate::on_both_backends;
+
+on_both_backends!(
+    sign_in_sets_a_safe_session_and_sign_out_ends_it,
+    forms_without_the_sessions_csrf_token_are_refused,
+    the_whole_review_happens_in_the_pages,
+    a_returned_contract_is_revised_and_the_versions_compared,
+    a_rejected_form_keeps_what_was_typed_and_names_the_fields,
+    pages_show_only_what_the_user_may_see,
+    admins_manage_agencies_users_judgments_and_failed_mail,
+    reports_draw_charts_and_download_csv,
+    changing_the_password_ends_the_other_sessions,
+);
+
+const GUARANTEE_BODY: &str = "# 校舍维修工程施工合同\n\n## 第三条 工程款支付\n\n1. 本工程由乙方垫资施工。\n2. 按月完成工程量的百分之八十支付进度款。\n";
+
+/// A browser of one user: its own cookie jar, redirects not followed.
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+}
+
+/// The value of the first `name="…" value="…"` in a page.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The contract id in a `/contracts/{id}…` address.
+fn contract_id(path: &str) -> String {
+    path.trim_start_matches("/contracts/")
+        .split(['?', '/'])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self {
+            base: app.base.clone(),
+            client,
+        }
+    }
+
+    async fn signed_in(app: &TestApp, email: &str) -> Self {
+        let browser = Self::new(app);
+        let response = browser.sign_in(email, PASSWORD, "/").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign in {email}");
+        browser
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// A page's status and HTML.
+    async fn page(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.expect("page text"))
+    }
+
+    async fn sign_in(&self, email: &str, password: &str, next: &str) -> reqwest::Response {
+        let (status, html) = self.page("/login").await;
+        assert_eq!(status, StatusCode::OK);
+        let csrf = input_value(&html, "csrf").expect("the login form's CSRF field");
+        self.post_form(
+            "/login",
+            &[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("password", password),
+                ("next", next),
+            ],
+        )
+        .await
+    }
+
+    /// The CSRF token of the current session, as every page's sign-out form carries it.
+    async fn csrf(&self) -> String {
+        let (_, html) = self.page("/account/password").await;
+        input_value(&html, "csrf").expect("a CSRF field")
+    }
+
+    async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Posts a form with this session's CSRF token added.
+    async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form(path, &all).await
+    }
+
+    async fn submit_multipart(&self, path: &str, form: Form) -> reqwest::Response {
+        let form = form.text("csrf", self.csrf().await);
+        self.client
+            .post(format!("{}{path}", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST multipart")
+    }
+}
+
+fn contract_form(title: &str, body: &str) -> Form {
+    Form::new()
+        .text("title", title.to_owned())
+        .text("contract_type", "construction")
+        .text("counterparty", "示范建工集团有限公司")
+        .text("agency_party", "甲方")
+        .text("amount", "186,000.00")
+        .text("funding_source", "2027年度部门预算")
+        .text("signatories", "signer@a.gov.cn")
+        .text("body_markdown", body.to_owned())
+}
+
+async fn api_contracts(app: &TestApp, token: &str) -> Vec<Value> {
+    let page: Value = app
+        .get("/api/v1/contracts", token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    page["items"].as_array().cloned().unwrap_or_default()
+}
+
+async fn sign_in_sets_a_safe_session_and_sign_out_ends_it(app: TestApp) {
+    let _world = World::build(&app).await;
+    let browser = Browser::new(&app);
+
+    // Signed out, a page sends you to sign in and then back.
+    let response = browser.get("/contracts/new").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/login?next=%2Fcontracts%2Fnew");
+
+    let (_, form) = browser.page("/login").await;
+    for input in [
+        "name=\"email\"",
+        "name=\"password\"",
+        "type=\"hidden\" name=\"csrf\"",
+    ] {
+        assert!(form.contains(input), "the login form lacks {input}");
+    }
+    assert!(
+        form.contains("<label for=\"email\">"),
+        "inputs are labelled"
+    );
+
+    let wrong = browser
+        .sign_in("clerk@a.gov.cn", "not the password", "/")
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let html = wrong.text().await.unwrap();
+    assert!(html.contains("邮箱或密码不正确"), "{html}");
+    assert!(
+        html.contains("value=\"clerk@a.gov.cn\""),
+        "the e-mail stays typed"
+    );
+
+    let response = browser
+        .sign_in("clerk@a.gov.cn", PASSWORD, "/contracts/new")
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/contracts/new");
+    let cookie = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("cr_session="))
+        .expect("a session cookie")
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http serves no Secure cookie"
+    );
+    let (status, home) = browser.page("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("clerk@a.gov.cn"), "{home}");
+
+    // An address elsewhere is never where sign-in leads.
+    let other = Browser::new(&app);
+    let response = other
+        .sign_in("clerk@a.gov.cn", PASSWORD, "//evil.example/x")
+        .await;
+    assert_eq!(location(&response), "/");
+
+    // Signing out revokes the session itself, not only the cookie.
+    let stolen = cookie.split(';').next().unwrap().to_owned();
+    let response = browser.submit("/logout", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/login");
+    assert_eq!(browser.get("/").await.status(), StatusCode::SEE_OTHER);
+    let replayed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/", app.base))
+        .header("cookie", stolen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replayed.status(),
+        StatusCode::SEE_OTHER,
+        "the old cookie is dead"
+    );
+
+    // Failed sign-ins are limited per account.
+    for _ in 0..5 {
+        let response = other.sign_in("signer@a.gov.cn", "wrong wrong", "/").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = other.sign_in("signer@a.gov.cn", PASSWORD, "/").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.text().await.unwrap().contains("登录失败次数过多"));
+}
+
+async fn forms_without_the_sessions_csrf_token_are_refused(app: TestApp) {
+    let world = World::build(&app).await;
+    let clerk = Browser::signed_in(&app, "clerk@a.gov.cn").await;
+    let other = Browser::signed_in(&app, "clerk@b.gov.cn").await;
+    let fields = [
+        ("title", "无令牌"),
+        ("contract_type", "procurement"),
+        ("counterparty", "某公司"),
+        ("agency_party", "甲方"),
+        ("amount", "100"),
+        ("signatories", "signer@a.gov.cn"),
+        ("body_markdown", "# 合同\n\n正文。\n"),
+        ("intent", "save"),
+    ];
+    let missing = clerk.post_form("/contracts/new", &fields).await;
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+    assert!(
+        missing.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "the refusal is a page"
+    );
+    let foreign_token = other.csrf().await;
+    let mut foreign = vec![("csrf", foreign_token.as_str())];
+    foreign.extend_from_slice(&fields);
+    let response = clerk.post_form("/contracts/new", &foreign).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let login_without_cookie = Browser::new(&app)
+        .post_form(
+            "/login",
+            &[
+                ("csrf", "x"),
+                ("email", "clerk@a.gov.cn"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(login_without_cookie.status(), StatusCode::FORBIDDEN);
+    assert!(
+        api_contracts(&app, &world.submitter_a).await.is_empty(),
+        "nothing was created"
+    );
+
+    let response = clerk.submit("/contracts/new", &fields).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "with the token it works"
+    );
+}
+
+/// Clerk drafts, self-checks and submits; the reviewer sees the finding marked in the text,
+/// cannot approve past it, waives it with a reason and approves; the signatory signs the
+/// approved version.
+async fn the_whole_review_happens_in_the_pages(app: TestApp) {
+    let world = World::build(&app).await;
+    let clerk = Browser::signed_in(&app, "clerk@a.gov.cn").await;
+
+    let (status, form) = clerk.page("/contracts/new").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        form.contains("enctype=\"multipart/form-data\"") && form.contains("name=\"body_file\"")
+    );
+
+    // The self-check shows the finding before anything is stored.
+    let checked = clerk
+        .submit_multipart(
+            "/contracts/new",
+            contract_form("校舍维修", GUARANTEE_BODY).text("intent", "check"),
+        )
+        .await;
+    assert_eq!(checked.status(), StatusCode::OK);
+    let html = checked.text().await.unwrap();
+    assert!(html.contains("自查结果"), "{html}");
+    assert!(
+        html.contains(
+            "<mark class=\"finding sev-block\" id=\"finding-1\">本工程由乙方垫资施工。</mark>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"校舍维修\""),
+        "the form is shown again, filled in"
+    );
+    assert!(api_contracts(&app, &world.submitter_a).await.is_empty());
+
+    // Saved from an uploaded .md file.
+    let upload = contract_form("校舍维修", "").text("intent", "save").part(
+        "body_file",
+        Part::text(GUARANTEE_BODY)
+            .file_name("contract.md")
+            .mime_str("text/markdown")
+            .unwrap(),
+    );
+    let saved = clerk.submit_multipart("/contracts/new", upload).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let path = location(&saved);
+    let id = contract_id(&path);
+    let api = app.contract(&world.submitter_a, &id).await;
+    assert_eq!(api["body_markdown"], GUARANTEE_BODY.trim_end());
+    assert_eq!(api["amount_fen"], 18_600_000);
+
+    let (_, page) = clerk.page(&format!("/contracts/{id}")).await;
+    assert!(
+        page.contains(&format!("action=\"/contracts/{id}/transitions/submit\"")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("action=\"/contracts/{id}/check\"")));
+    assert!(
+        page.contains("class=\"diagram\"") && page.contains("class=\"current\""),
+        "the diagram marks the state"
+    );
+    let response = clerk
+        .submit(
+            &format!("/contracts/{id}/transitions/submit"),
+            &[("expected_version", "1")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), format!("/contracts/{id}?done=submit"));
+
+    // The reviewer's queue, then the contract with its finding marked and listed.
+    let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
+    let (_, home) = reviewer.page("/").await;
+    assert!(
+        home.contains("待审查合同") && home.contains(&format!("/contracts/{id}")),
+        "{home}"
+    );
+    let (_, page) = reviewer.page(&format!("/contracts/{id}")).await;
+    assert!(
+        page.contains(
+            "<mark class=\"finding sev-block\" id=\"finding-1\">本工程由乙方垫资施工。</mark>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("《关于进一步加强") || page.contains("依据 Provision"),
+        "the provision is cited"
+    );
+    let finding_id = page
+        .split(&format!("/contracts/{id}/findings/"))
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("a waive form")
+        .to_owned();
+    let version = app.contract(&world.reviewer, &id).await["version"].to_string();
+
+    // While the finding is open there is no approve button, and a forged post is refused.
+    assert!(
+        !page.contains(&format!("/contracts/{id}/transitions/approve")),
+        "{page}"
+    );
+    assert!(page.contains("1 个禁止事项未处理"));
+    let refused = reviewer
+        .submit(
+            &format!("/contracts/{id}/transitions/approve"),
+            &[("expected_version", &version), ("opinion", "同意")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("阻断性审查发现"));
+
+    let no_reason = reviewer
+        .submit(
+            &format!("/contracts/{id}/findings/{finding_id}/waive"),
+            &[("reason", " ")],
+        )
+        .await;
+    assert_eq!(no_reason.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let waived = reviewer
+        .submit(
+            &format!("/contracts/{id}/findings/{finding_id}/waive"),
+            &[("reason", "垫资条款已由补充协议删除")],
+        )
+        .await;
+    assert_eq!(waived.status(), StatusCode::SEE_OTHER);
+    let (_, page) = reviewer.page(&format!("/contracts/{id}")).await;
+    assert!(
+        page.contains("已豁免 Waived") && page.contains("mark class=\"finding sev-block waived\""),
+        "{page}"
+    );
+
+    // A stale form is refused without losing the opinion typed into it.
+    let stale = reviewer
+        .submit(
+            &format!("/contracts/{id}/transitions/approve"),
+            &[
+                ("expected_version", &version),
+                ("opinion", "经审查，同意签订。"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let html = stale.text().await.unwrap();
+    assert!(
+        html.contains(">经审查，同意签订。</textarea>"),
+        "the opinion survives the refusal: {html}"
+    );
+    let version = app.contract(&world.reviewer, &id).await["version"].to_string();
+    let approved = reviewer
+        .submit(
+            &format!("/contracts/{id}/transitions/approve"),
+            &[
+                ("expected_version", &version),
+                ("opinion", "经审查，同意签订。"),
+            ],
+        )
+        .await;
+    assert_eq!(approved.status(), StatusCode::SEE_OTHER);
+    let (_, page) = reviewer.page(&format!("/contracts/{id}")).await;
+    assert!(
+        page.contains("合法性审查意见书") && page.contains("垫资条款已由补充协议删除"),
+        "{page}"
+    );
+
+    // The signatory sees the approved version with its hash and signs exactly that.
+    let signer = Browser::signed_in(&app, "signer@a.gov.cn").await;
+    let (_, home) = signer.page("/").await;
+    assert!(home.contains(&format!("/contracts/{id}/sign")), "{home}");
+    let (_, sign_page) = signer.page(&format!("/contracts/{id}/sign")).await;
+    let hash = app.contract(&world.signatory_a, &id).await["approved_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(sign_page.contains(&hash), "the hash is shown");
+    assert_eq!(
+        input_value(&sign_page, "body_sha256").as_deref(),
+        Some(hash.as_str())
+    );
+    let version = input_value(&sign_page, "expected_version").unwrap();
+    let forged = signer
+        .submit(
+            &format!("/contracts/{id}/transitions/sign"),
+            &[
+                ("expected_version", &version),
+                ("body_sha256", &"0".repeat(64)),
+            ],
+        )
+        .await;
+    assert_eq!(
+        forged.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "another text cannot be signed"
+    );
+    let signed = signer
+        .submit(
+            &format!("/contracts/{id}/transitions/sign"),
+            &[("expected_version", &version), ("body_sha256", &hash)],
+        )
+        .await;
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.contract(&world.signatory_a, &id).await["state"],
+        "signed"
+    );
+}
+
+async fn a_returned_contract_is_revised_and_the_versions_compared(app: TestApp) {
+    let world = World::build(&app).await;
+    let created = app
+        .create_contract(&world.submitter_a, &valid_contract("办公用品"))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.fire_ok(
+        &world.submitter_a,
+        &id,
+        "submit",
+        &json!({ "expected_version": 1 }),
+    )
+    .await;
+    let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
+    let returned = reviewer
+        .submit(
+            &format!("/contracts/{id}/transitions/return"),
+            &[("expected_version", "2"), ("opinion", "请补充验收条款。")],
+        )
+        .await;
+    assert_eq!(returned.status(), StatusCode::SEE_OTHER);
+
+    let clerk = Browser::signed_in(&app, "clerk@a.gov.cn").await;
+    let (_, page) = clerk.page(&format!("/contracts/{id}")).await;
+    assert!(
+        page.contains("请补充验收条款。") && page.contains(&format!("/contracts/{id}/edit")),
+        "{page}"
+    );
+    let (_, edit) = clerk.page(&format!("/contracts/{id}/edit")).await;
+    let version = input_value(&edit, "expected_version").unwrap();
+    let revised_body = "# 办公用品采购合同\n\n## 第一条 标的\n\n复印纸。\n\n## 第二条 验收\n\n到货后五个工作日内验收。\n";
+
+    let stale = clerk
+        .submit(
+            &format!("/contracts/{id}/edit"),
+            &[("expected_version", "1"), ("body_markdown", revised_body)],
+        )
+        .await;
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    assert!(
+        stale
+            .text()
+            .await
+            .unwrap()
+            .contains("到货后五个工作日内验收。"),
+        "the text typed is kept"
+    );
+
+    let saved = clerk
+        .submit(
+            &format!("/contracts/{id}/edit"),
+            &[
+                ("expected_version", &version),
+                ("body_markdown", revised_body),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let (status, diff) = clerk
+        .page(&format!("/contracts/{id}/diff?from=1&to=2"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        diff.contains("<ins>## 第二条 验收</ins>")
+            && diff.contains("<ins>到货后五个工作日内验收。</ins>"),
+        "{diff}"
+    );
+    assert!(diff.contains("复印纸。"), "unchanged context is shown");
+    let (status, _) = clerk
+        .page(&format!("/contracts/{id}/diff?from=1&to=9"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = clerk.page(&format!("/contracts/{id}/diff?from=x")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+async fn a_rejected_form_keeps_what_was_typed_and_names_the_fields(app: TestApp) {
+    let world = World::build(&app).await;
+    let clerk = Browser::signed_in(&app, "clerk@a.gov.cn").await;
+    let form = Form::new()
+        .text("title", "")
+        .text("contract_type", "procurement")
+        .text("counterparty", "保留的相对方")
+        .text("agency_party", "甲方")
+        .text("amount", "一百元")
+        .text("signatories", "not-an-address")
+        .text("body_markdown", "# 合同\n\n第一条 付款。\n")
+        .text("intent", "save");
+    let response = clerk.submit_multipart("/contracts/new", form).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("value=\"保留的相对方\""), "typed values stay");
+    assert!(html.contains("第一条 付款。"), "the body stays");
+    assert!(
+        html.contains("id=\"amount-error\""),
+        "the amount error sits by its field: {html}"
+    );
+    let fixed = Form::new()
+        .text("title", "")
+        .text("contract_type", "procurement")
+        .text("counterparty", "保留的相对方")
+        .text("agency_party", "甲方")
+        .text("amount", "100")
+        .text("signatories", "not-an-address")
+        .text("body_markdown", "# 合同\n\n第一条 付款。\n")
+        .text("intent", "save");
+    let html = clerk
+        .submit_multipart("/contracts/new", fixed)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"title-error\"") && html.contains("id=\"signatories-error\""),
+        "{html}"
+    );
+    assert!(api_contracts(&app, &world.submitter_a).await.is_empty());
+
+    let binary = Form::new().part(
+        "body_file",
+        Part::bytes(vec![0xff, 0xfe, 0x00]).file_name("x.md"),
+    );
+    let response = clerk.submit_multipart("/contracts/new", binary).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a non-UTF-8 upload is refused clearly"
+    );
+}
+
+async fn pages_show_only_what_the_user_may_see(app: TestApp) {
+    let world = World::build(&app).await;
+    let created = app
+        .create_contract(&world.submitter_a, &valid_contract("甲局合同"))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let mut hostile = valid_contract("脚本");
+    hostile["body_markdown"] = json!(
+        "# 合同\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[点](javascript:alert(3))\n"
+    );
+    let hostile = app.create_contract(&world.submitter_a, &hostile).await;
+    let other = Browser::signed_in(&app, "clerk@b.gov.cn").await;
+    let response = other.get(&format!("/contracts/{id}")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(
+        response.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let (_, home) = other.page("/").await;
+    assert!(!home.contains("甲局合同"));
+    assert_eq!(
+        other.get("/admin/users").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        other.get("/contracts/not-a-uuid").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let clerk = Browser::signed_in(&app, "clerk@a.gov.cn").await;
+    let response = clerk
+        .get(&format!("/contracts/{}", hostile["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let html = response.text().await.unwrap();
+    let body = html.split("class=\"contract-body\"").nth(1).unwrap();
+    assert!(
+        !body.contains("<script") && !body.contains("onerror"),
+        "{body}"
+    );
+    assert!(
+        body.contains("点") && !body.contains("href=\"javascript:"),
+        "{body}"
+    );
+
+    // The reviewer's queue: the earliest deadline first, overdue ones marked.
+    let late = app
+        .create_contract(&world.submitter_a, &valid_contract("已超期"))
+        .await;
+    let late_id = late["id"].as_str().unwrap().to_owned();
+    for contract in [&id, &late_id] {
+        app.fire_ok(
+            &world.submitter_a,
+            contract,
+            "submit",
+            &json!({ "expected_version": 1 }),
+        )
+        .await;
+    }
+    app.execute_sql("UPDATE contracts SET due_at = '2020-01-01T00:00:00Z' WHERE title = '已超期'")
+        .await;
+    let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
+    let (_, queue) = reviewer.page("/").await;
+    let late_at = queue.find("已超期").expect("the late contract is queued");
+    let other_at = queue
+        .find("甲局合同")
+        .expect("the other contract is queued");
+    assert!(late_at < other_at, "the overdue one comes first");
+    assert!(queue.contains("已超期 Overdue"), "and is marked");
+    let auditor = Browser::signed_in(&app, "auditor@city.gov.cn").await;
+    let (_, search) = auditor.page("/?q=%E7%94%B2%E5%B1%80").await;
+    assert!(
+        search.contains("甲局合同") && !search.contains("已超期</a>"),
+        "{search}"
+    );
+}
+
+async fn admins_manage_agencies_users_judgments_and_failed_mail(app: TestApp) {
+    let world = World::build(&app).await;
+    let admin = Browser::signed_in(&app, "admin@city.gov.cn").await;
+    let root = app.root_agency.to_string();
+
+    let created = admin
+        .submit("/admin/agencies", &[("name", "丙局"), ("parent_id", &root)])
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let (_, agencies) = admin.page("/admin/agencies").await;
+    assert!(agencies.contains("丙局"));
+    let duplicate = admin
+        .submit("/admin/agencies", &[("name", "丙局"), ("parent_id", &root)])
+        .await;
+    assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+
+    let dept_a = world.dept_a.to_string();
+    let bad = admin
+        .submit(
+            "/admin/users",
+            &[
+                ("email", "not an email"),
+                ("name", "新人"),
+                ("agency_id", &dept_a),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text().await.unwrap();
+    assert!(
+        html.contains("id=\"email-error\"") && html.contains("value=\"新人\""),
+        "{html}"
+    );
+    assert!(
+        !html.contains("value=\"short\""),
+        "a password is never echoed"
+    );
+    let good = admin
+        .submit(
+            "/admin/users",
+            &[
+                ("email", "new@a.gov.cn"),
+                ("name", "新人"),
+                ("agency_id", &dept_a),
+                ("roles", "submitter"),
+                ("roles", "signatory"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(good.status(), StatusCode::SEE_OTHER);
+    let users: Value = app
+        .get("/api/v1/users", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new_id = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "new@a.gov.cn")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let newcomer = Browser::signed_in(&app, "new@a.gov.cn").await;
+
+    let roles = admin
+        .submit(
+            &format!("/admin/users/{new_id}/roles"),
+            &[("roles", "submitter")],
+        )
+        .await;
+    assert_eq!(roles.status(), StatusCode::SEE_OTHER);
+    let user: Value = app
+        .get("/api/v1/users", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let roles_now = &user
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == new_id.as_str())
+        .unwrap()["roles"];
+    assert_eq!(roles_now, &json!(["submitter"]));
+    let none = admin
+        .submit(&format!("/admin/users/{new_id}/roles"), &[])
+        .await;
+    assert_eq!(
+        none.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a user keeps at least one role"
+    );
+
+    let deactivated = admin
+        .submit(
+            &format!("/admin/users/{new_id}/active"),
+            &[("active", "false")],
+        )
+        .await;
+    assert_eq!(deactivated.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        newcomer.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "the session ended"
+    );
+
+    // The court-judgment register and a payment.
+    let bad = admin
+        .submit(
+            "/admin/judgments",
+            &[
+                ("case_number", "(2026)示01民终1号"),
+                ("court", "示范市中级人民法院"),
+                ("agency_id", &dept_a),
+                ("kind", "construction_arrears"),
+                ("amount_due", "abc"),
+                ("effective_on", "2026-13-01"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text().await.unwrap();
+    assert!(
+        html.contains("id=\"amount_due-error\"") && html.contains("id=\"effective_on-error\""),
+        "{html}"
+    );
+    assert!(html.contains("示范市中级人民法院"), "typed values stay");
+    let registered = admin
+        .submit(
+            "/admin/judgments",
+            &[
+                ("case_number", "(2026)示01民终1号"),
+                ("court", "示范市中级人民法院"),
+                ("agency_id", &dept_a),
+                ("kind", "construction_arrears"),
+                ("amount_due", "50,000"),
+                ("effective_on", "2026-07-01"),
+            ],
+        )
+        .await;
+    assert_eq!(registered.status(), StatusCode::SEE_OTHER);
+    let list: Value = app
+        .get("/api/v1/judgments", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let judgment = list[0]["id"].as_str().unwrap().to_owned();
+    let paid = admin
+        .submit(
+            &format!("/admin/judgments/{judgment}/payments"),
+            &[("amount", "20000"), ("paid_on", "2026-08-01")],
+        )
+        .await;
+    assert_eq!(paid.status(), StatusCode::SEE_OTHER);
+    let (_, page) = admin.page("/admin/judgments").await;
+    assert!(
+        page.contains("¥20,000.00") && page.contains("部分履行"),
+        "{page}"
+    );
+
+    // A failed e-mail is listed and queued again.
+    let created = app
+        .create_contract(&world.submitter_a, &valid_contract("邮件"))
+        .await;
+    let contract = created["id"].as_str().unwrap();
+    app.fire_ok(
+        &world.submitter_a,
+        contract,
+        "submit",
+        &json!({ "expected_version": 1 }),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.execute_sql("UPDATE outbox SET status = 'failed', last_error = '550 mailbox unavailable'")
+        .await;
+    let (_, failed) = admin.page("/admin/outbox").await;
+    assert!(failed.contains("550 mailbox unavailable"), "{failed}");
+    let mail_id = failed
+        .split("/admin/outbox/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let retried = admin
+        .submit(&format!("/admin/outbox/{mail_id}/retry"), &[])
+        .await;
+    assert_eq!(retried.status(), StatusCode::SEE_OTHER);
+    let failed_now = app
+        .scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")
+        .await;
+    assert!(failed_now < app.scalar("SELECT COUNT(*) FROM outbox").await);
+}
+
+async fn reports_draw_charts_and_download_csv(app: TestApp) {
+    let world = World::build(&app).await;
+    let body = GUARANTEE_BODY;
+    let mut contract = valid_contract("报表");
+    contract["contract_type"] = json!("construction");
+    contract["body_markdown"] = json!(body);
+    let created = app.create_contract(&world.submitter_a, &contract).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.fire_ok(
+        &world.submitter_a,
+        &id,
+        "submit",
+        &json!({ "expected_version": 1 }),
+    )
+    .await;
+    app.fire_ok(
+        &world.reviewer,
+        &id,
+        "return",
+        &json!({ "expected_version": 2, "opinion": "删除垫资条款" }),
+    )
+    .await;
+    app.create_contract(&world.submitter_a, &valid_contract("草稿"))
+        .await;
+
+    let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
+    let (status, page) = reviewer.page("/reports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.matches("<svg class=\"chart\"").count() >= 2, "{page}");
+    assert!(
+        page.contains("退回修改") && page.contains("从提交到作出决定的中位数"),
+        "{page}"
+    );
+
+    let response = reviewer.get("/reports/states.csv").await;
+    assert_eq!(response.headers()[CONTENT_TYPE], "text/csv; charset=utf-8");
+    let csv = response.text().await.unwrap();
+    assert!(csv.starts_with("state,label,count\n"), "{csv}");
+    assert!(
+        csv.contains("draft,") && csv.contains("revision_requested,"),
+        "{csv}"
+    );
+    let categories = reviewer
+        .get("/reports/categories.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(categories.contains("contractor_advance,"), "{categories}");
+    let times = reviewer
+        .get("/reports/review-times.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(times.lines().count(), 2, "one decided review: {times}");
+    let judgments = reviewer.get("/reports/judgments.csv?period=2026H2").await;
+    assert_eq!(judgments.status(), StatusCode::OK);
+    assert!(
+        judgments
+            .text()
+            .await
+            .unwrap()
+            .starts_with("agency_id,agency,unpaid_count")
+    );
+    assert_eq!(
+        reviewer.get("/reports/nothing.csv").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        reviewer.get("/reports?period=2026H3").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // A clerk's reports cover their own agency only.
+    let other = Browser::signed_in(&app, "clerk@b.gov.cn").await;
+    let csv = other.get("/reports/states.csv").await.text().await.unwrap();
+    assert_eq!(csv, "state,label,count\n");
+}
+
+async fn changing_the_password_ends_the_other_sessions(app: TestApp) {
+    let world = World::build(&app).await;
+    let clerk = Browser::signed_in(&app, "clerk@a.gov.cn").await;
+    let wrong = clerk
+        .submit(
+            "/account/password",
+            &[
+                ("current_password", "nope"),
+                ("new_password", "a new long password"),
+                ("confirm_password", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"current_password-error\"")
+    );
+    let differ = clerk
+        .submit(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a new long password"),
+                ("confirm_password", "another one"),
+            ],
+        )
+        .await;
+    assert_eq!(differ.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let changed = clerk
+        .submit(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a new long password"),
+                ("confirm_password", "a new long password"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(
+        clerk.get("/").await.status(),
+        StatusCode::OK,
+        "this session stays"
+    );
+    let old_token = app.get("/api/v1/contracts", &world.submitter_a).await;
+    assert_eq!(
+        old_token.status(),
+        StatusCode::UNAUTHORIZED,
+        "other sessions end"
+    );
+    assert_eq!(
+        app.try_login("clerk@a.gov.cn", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.try_login("clerk@a.gov.cn", "a new long password")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
