@@ -80,8 +80,9 @@ fn print_demo_logins(logins: &[demo::DemoLogin], bind: std::net::SocketAddr) {
     for login in logins {
         println!("  {:<26} {:<14} {}", login.email, login.role, login.agency);
     }
+    println!("在浏览器中打开 / open in a browser: http://{bind}/login");
     println!(
-        "试一试 / try: curl -s -X POST http://{bind}/api/v1/auth/login -H 'content-type: application/json' \
+        "或用 API / or the API: curl -s -X POST http://{bind}/api/v1/auth/login -H 'content-type: application/json' \
          -d '{{\"email\":\"clerk@edu.demo.gov.cn\",\"password\":\"{}\"}}'",
         demo::DEMO_PASSWORD
     );

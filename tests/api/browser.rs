@@ -1,0 +1,322 @@
+//! The whole lifecycle in a real browser: headless Chromium from Debian, driven over WebDriver
+//! (chromedriver) by fantoccini. The clerk signs in, uploads a draft, self-checks and submits;
+//! the reviewer waives the finding and approves; the signatory signs. Screenshots of each step,
+//! at 1280 and 390 pixels wide, go to `target/screenshots/`.
+//!
+//! Needs `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the test says
+//! loudly that it was skipped; under CI it fails instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+use crate::helpers::{PASSWORD, TestApp, World};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+const DRAFT: &str = "# 校舍维修工程施工合同\n\n## 第三条 工程款支付\n\n1. 本工程由乙方垫资施工。\n2. 按月完成工程量的百分之八十支付进度款。\n";
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    url: String,
+    _process: Child,
+}
+
+impl Driver {
+    async fn start() -> Option<Self> {
+        if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run the browser test: install chromium and chromium-driver"
+            );
+            eprintln!("SKIPPED: browser test (install Debian's chromium and chromium-driver)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if reqwest::get(format!("{url}/status")).await.is_ok() {
+                return Some(Self {
+                    url,
+                    _process: process,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not answer on {url}");
+    }
+
+    async fn browser(&self, profile: &Path) -> Client {
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+            &format!("--user-data-dir={}", profile.display()),
+        ];
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object literal")
+        };
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a WebDriver session")
+    }
+}
+
+/// One user's walk through the pages.
+struct Walk<'a> {
+    client: &'a Client,
+    base: &'a str,
+    shots: &'a Path,
+}
+
+impl Walk<'_> {
+    async fn open(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .expect("open a page");
+    }
+
+    async fn type_into(&self, id: &str, text: &str) {
+        let input = self.client.find(Locator::Id(id)).await.expect(id);
+        input.clear().await.expect("clear");
+        input.send_keys(text).await.expect("type");
+    }
+
+    /// Clicks something that loads a new page, and waits until the new page has loaded.
+    async fn click(&self, css: &str) {
+        let element = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        self.client
+            .execute("window.leaving = true;", vec![])
+            .await
+            .expect("mark the old page");
+        element.click().await.expect("click");
+        for _ in 0..200 {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.leaving === undefined && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await
+                .expect("ask the page");
+            if loaded == json!(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("clicking {css} loaded no new page");
+    }
+
+    async fn source(&self) -> String {
+        self.client.source().await.expect("page source")
+    }
+
+    async fn path(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .to_owned()
+    }
+
+    /// Saves the page at desktop and phone width.
+    async fn shoot(&self, name: &str) {
+        for (width, height) in [(1280, 900), (390, 844)] {
+            self.client
+                .set_window_size(width, height)
+                .await
+                .expect("resize");
+            let png = self.client.screenshot().await.expect("screenshot");
+            std::fs::write(self.shots.join(format!("{name}-{width}.png")), png)
+                .expect("save the screenshot");
+        }
+        self.client
+            .set_window_size(1280, 900)
+            .await
+            .expect("resize");
+    }
+
+    async fn sign_in(&self, email: &str) {
+        self.open("/").await;
+        assert_eq!(
+            self.path().await,
+            "/login",
+            "signed out, / leads to sign-in"
+        );
+        self.type_into("email", email).await;
+        self.type_into("password", PASSWORD).await;
+        self.click("main form button[type=submit]").await;
+        assert_eq!(self.path().await, "/");
+        assert!(self.source().await.contains(email), "signed in as {email}");
+    }
+
+    async fn sign_out(&self) {
+        self.click("header form[action='/logout'] button").await;
+        assert_eq!(self.path().await, "/login");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lifecycle_in_a_real_browser() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let world = World::build(&app).await;
+    let profile = tempfile::tempdir().expect("a browser profile");
+    let upload_dir = tempfile::tempdir().expect("an upload directory");
+    let upload = upload_dir.path().join("校舍维修合同.md");
+    std::fs::write(&upload, DRAFT).expect("write the draft");
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    std::fs::create_dir_all(&shots).expect("the screenshot directory");
+
+    let client = driver.browser(profile.path()).await;
+    let walk = Walk {
+        client: &client,
+        base: &app.base,
+        shots: &shots,
+    };
+
+    // The clerk fills in the form, uploads the text and self-checks it.
+    walk.sign_in("clerk@a.gov.cn").await;
+    walk.shoot("01-clerk-home").await;
+    walk.open("/contracts/new").await;
+    walk.type_into("title", "校舍维修工程施工合同").await;
+    client
+        .find(Locator::Css("#contract_type option[value='construction']"))
+        .await
+        .expect("the construction option")
+        .click()
+        .await
+        .expect("choose construction");
+    walk.type_into("counterparty", "示范建工集团有限公司").await;
+    walk.type_into("agency_party", "甲方").await;
+    walk.type_into("amount", "186,000").await;
+    walk.type_into("funding_source", "2027年度部门预算").await;
+    walk.type_into("signatories", "signer@a.gov.cn").await;
+    let file = client
+        .find(Locator::Id("body_file"))
+        .await
+        .expect("file input");
+    file.send_keys(&upload.display().to_string())
+        .await
+        .expect("choose the file");
+    walk.click("button[value='check']").await;
+    let checked = walk.source().await;
+    assert!(
+        checked.contains("自查结果"),
+        "the self-check ran: {checked}"
+    );
+    assert!(
+        checked.contains("本工程由乙方垫资施工。</mark>"),
+        "the finding is marked in the preview"
+    );
+    walk.shoot("02-self-check").await;
+
+    // Saved (the uploaded text now sits in the text box), then submitted.
+    walk.click("button[value='save']").await;
+    let contract_path = walk.path().await;
+    assert!(contract_path.starts_with("/contracts/"), "{contract_path}");
+    let id = contract_path.trim_start_matches("/contracts/").to_owned();
+    walk.shoot("03-draft").await;
+    walk.click("form[action$='/transitions/submit'] button")
+        .await;
+    assert!(walk.source().await.contains("已提交法制审查"));
+    walk.sign_out().await;
+
+    // The reviewer finds it in the queue, waives the finding with a reason and approves.
+    walk.sign_in("reviewer@city.gov.cn").await;
+    walk.shoot("04-review-queue").await;
+    walk.click(&format!("a[href='/contracts/{id}']")).await;
+    assert!(
+        walk.source()
+            .await
+            .contains("mark class=\"finding sev-block\""),
+        "the reviewer sees the finding marked"
+    );
+    walk.shoot("05-review").await;
+    let reason = client
+        .find(Locator::Css("textarea[name='reason']"))
+        .await
+        .expect("the waiver reason");
+    reason
+        .send_keys("垫资条款已由补充协议删除")
+        .await
+        .expect("type the reason");
+    walk.click("form[action*='/waive'] button").await;
+    assert!(walk.source().await.contains("已豁免该问题"));
+    walk.type_into("opinion-approve", "经审查，同意签订。")
+        .await;
+    walk.click("form[action$='/transitions/approve'] button")
+        .await;
+    let approved = walk.source().await;
+    assert!(approved.contains("已作出审查通过的决定"), "approved");
+    assert!(
+        approved.contains("合法性审查意见书"),
+        "the opinion letter is shown"
+    );
+    walk.shoot("06-approved").await;
+    walk.sign_out().await;
+
+    // The signatory signs the approved version.
+    walk.sign_in("signer@a.gov.cn").await;
+    walk.click(&format!("a[href='/contracts/{id}/sign']")).await;
+    let hash = app.contract(&world.signatory_a, &id).await["approved_sha256"]
+        .as_str()
+        .expect("an approved hash")
+        .to_owned();
+    let shown = client
+        .find(Locator::Id("approved-hash"))
+        .await
+        .expect("the hash on the page")
+        .text()
+        .await
+        .expect("its text");
+    assert_eq!(shown, hash, "the page shows the approved version's hash");
+    walk.shoot("07-sign").await;
+    walk.click("form[action$='/transitions/sign'] button").await;
+    assert!(walk.source().await.contains("已签署"));
+    walk.shoot("08-signed").await;
+
+    client.close().await.expect("close the browser");
+    assert_eq!(
+        app.contract(&world.signatory_a, &id).await["state"],
+        "signed"
+    );
+    eprintln!("screenshots in {}", shots.display());
+}
