@@ -1,18 +1,21 @@
-//! Everything the contract page shows, gathered by one call: the
-//! contract, its findings and checklist, versions, history, audit trail with people's names,
+//! Everything the contract page shows, gathered in one call that checks the reader's view once:
+//! the contract, its findings and checklist, versions, history, audit trail with people's names,
 //! the actions the reader may take now, the opinion letter and the workflow diagram.
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
+use std::sync::Arc;
 
 use uuid::Uuid;
 
 use super::Service;
-use super::transitions::{AuditEventView, AvailableTransition};
+use super::transitions::{AuditEventView, AvailableTransition, audit_views, available_view};
 use super::views::VersionView;
 use crate::domain::Principal;
-use crate::error::{Error, Result};
+use crate::domain::audit::SubjectKind;
+use crate::error::Result;
 use crate::store::{ContractDetail, ContractTransition, Finding};
+use crate::workflow::engine;
 use crate::workflow::graph::{self, Layout};
 
 pub struct ContractOverview {
@@ -40,10 +43,18 @@ impl Service {
         principal: &Principal,
         id: Uuid,
     ) -> Result<ContractOverview> {
-        let available = self.available_transitions(principal, id).await?;
-        let detail = self.get_contract(principal, id).await?;
+        let situation = self.situation(principal, id, None).await?;
+        let available = engine::available(
+            &situation.definition,
+            &situation.facts(),
+            &situation.actor(),
+        )
+        .into_iter()
+        .map(available_view)
+        .collect();
+        let definition = Arc::clone(&situation.definition);
+        let detail = situation.detail;
         let contract = &detail.contract;
-        let definition = self.workflow_of(contract).await?;
         let state_label = definition
             .state(contract.state)
             .map_or_else(|| contract.state.to_string(), |s| s.label.clone());
@@ -64,7 +75,7 @@ impl Service {
             })
             .collect();
         let history = self.store.contract_transitions(id).await?;
-        let events = self.contract_events(principal, id).await?;
+        let events = audit_views(self.store.audit_trail(SubjectKind::Contract, id).await?);
         let mut people = BTreeMap::new();
         let actors = events.iter().filter_map(|e| e.actor_id).chain(
             history
@@ -78,11 +89,10 @@ impl Service {
                 slot.insert(user.name);
             }
         }
-        let opinion = match self.opinion_letter(principal, id).await {
-            Ok(letter) => Some(letter.markdown),
-            Err(Error::NotFound(_)) => None,
-            Err(other) => return Err(other),
-        };
+        let opinion = self
+            .letter_for(&detail, &history)
+            .await?
+            .map(|letter| letter.markdown);
         let diagram = graph::layout(&definition, Some(contract.state.as_str()));
         Ok(ContractOverview {
             detail,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::idempotency::{Outcome, Retry};
 use super::{Service, now};
-use crate::domain::audit::SubjectKind;
+use crate::domain::audit::{AuditRecord, SubjectKind};
 use crate::domain::{ContractState, Money, Principal, Roles, Visibility};
 use crate::error::{Error, Result, stale};
 use crate::notify::markdown_to_html;
@@ -392,19 +392,7 @@ impl Service {
     ) -> Result<Vec<AuditEventView>> {
         self.get_contract(principal, id).await?;
         let records = self.store.audit_trail(SubjectKind::Contract, id).await?;
-        Ok(records
-            .into_iter()
-            .map(|r| AuditEventView {
-                id: r.id,
-                seq: r.seq,
-                actor_id: r.actor_id,
-                action: r.action,
-                at: r.at,
-                data: serde_json::from_str(&r.data).unwrap_or(serde_json::Value::String(r.data)),
-                prev_hash: r.prev_hash,
-                hash: r.hash,
-            })
-            .collect())
+        Ok(audit_views(records))
     }
 
     /// The opinion letter of the latest review decision.
@@ -414,16 +402,26 @@ impl Service {
     pub async fn opinion_letter(&self, principal: &Principal, id: Uuid) -> Result<OpinionLetter> {
         let detail = self.get_contract(principal, id).await?;
         let history = self.store.contract_transitions(id).await?;
-        let decision = history
-            .iter()
-            .rev()
-            .find(|t| {
-                t.outcome
-                    .as_deref()
-                    .and_then(|o| o.parse::<WorkflowOutcome>().ok())
-                    .is_some_and(WorkflowOutcome::is_decision)
-            })
-            .ok_or_else(|| Error::not_found("尚无审查结论 / there is no review decision yet"))?;
+        self.letter_for(&detail, &history)
+            .await?
+            .ok_or_else(|| Error::not_found("尚无审查结论 / there is no review decision yet"))
+    }
+
+    /// The letter of the latest decision in `history`; `None` before any decision.
+    pub(super) async fn letter_for(
+        &self,
+        detail: &ContractDetail,
+        history: &[ContractTransition],
+    ) -> Result<Option<OpinionLetter>> {
+        let id = detail.contract.id;
+        let Some(decision) = history.iter().rev().find(|t| {
+            t.outcome
+                .as_deref()
+                .and_then(|o| o.parse::<WorkflowOutcome>().ok())
+                .is_some_and(WorkflowOutcome::is_decision)
+        }) else {
+            return Ok(None);
+        };
         let agency = self.store.agency(detail.contract.agency_id).await?;
         let reviewer_id = decision.on_behalf_of.unwrap_or(decision.actor_id);
         let reviewer = self.store.user(reviewer_id).await?;
@@ -464,11 +462,27 @@ impl Service {
             "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>合法性审查意见书 / Legality Review Opinion</title></head>\n<body>\n{}</body></html>\n",
             markdown_to_html(&markdown)
         );
-        Ok(OpinionLetter { markdown, html })
+        Ok(Some(OpinionLetter { markdown, html }))
     }
 }
 
-fn available_view(available: Available) -> AvailableTransition {
+pub(super) fn audit_views(records: Vec<AuditRecord>) -> Vec<AuditEventView> {
+    records
+        .into_iter()
+        .map(|r| AuditEventView {
+            id: r.id,
+            seq: r.seq,
+            actor_id: r.actor_id,
+            action: r.action,
+            at: r.at,
+            data: serde_json::from_str(&r.data).unwrap_or(serde_json::Value::String(r.data)),
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        })
+        .collect()
+}
+
+pub(super) fn available_view(available: Available) -> AvailableTransition {
     AvailableTransition {
         name: available.name,
         label: available.label,
