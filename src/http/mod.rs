@@ -134,7 +134,7 @@ pub fn router(state: AppState) -> Router {
             Arc::clone(&state.metrics),
             metrics::track,
         ))
-        .fallback(|| async { Error::not_found("没有这个地址 / no such endpoint") })
+        .fallback(ui::not_found)
         .layer(layers)
         .with_state(state)
 }

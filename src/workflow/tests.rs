@@ -490,3 +490,39 @@ fn available_lists_what_the_actor_may_fire_now() {
     assert_eq!(names, ["submit", "withdraw"]);
     assert!(Role::Submitter.as_str() == "submitter");
 }
+
+#[test]
+fn the_diagram_places_every_state_once_and_marks_the_current_one() {
+    let definition = default_definition();
+    let layout = super::graph::layout(&definition, Some("legal_review"));
+    assert_eq!(layout.nodes.len(), definition.states.len());
+    let current: Vec<_> = layout.nodes.iter().filter(|n| n.current).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].state, "legal_review");
+    assert_eq!(current[0].lines, ["法制审查", "Legal review"]);
+    // The initial state is in the first column; nothing overlaps.
+    let draft = layout.nodes.iter().find(|n| n.state == "draft").unwrap();
+    assert_eq!(draft.x, layout.nodes.iter().map(|n| n.x).min().unwrap());
+    for (i, a) in layout.nodes.iter().enumerate() {
+        for b in &layout.nodes[i + 1..] {
+            assert!(
+                (a.x, a.y) != (b.x, b.y),
+                "{} and {} overlap",
+                a.state,
+                b.state
+            );
+        }
+        assert!(
+            a.x + layout.node_width <= layout.width && a.y + layout.node_height <= layout.height
+        );
+    }
+    // One arrow per pair of states, labelled with every transition between them.
+    let submit = layout
+        .arrows
+        .iter()
+        .filter(|a| a.label.split(" / ").any(|name| name == "submit"))
+        .count();
+    assert_eq!(submit, 2, "draft and revision_requested both submit");
+    let approve = layout.arrows.iter().find(|a| a.label == "approve").unwrap();
+    assert_ne!((approve.x1, approve.y1), (approve.x2, approve.y2));
+}

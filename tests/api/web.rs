@@ -220,6 +220,19 @@ async fn sign_in_sets_a_safe_session_and_sign_out_ends_it(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert!(home.contains("clerk@a.gov.cn"), "{home}");
 
+    // An unknown address is a page for a browser, a problem document for a program.
+    let unknown = browser
+        .client
+        .get(format!("{}/no/such/page", app.base))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert!(unknown.text().await.unwrap().contains("没有这个地址"));
+    let unknown = browser.get("/no/such/page").await;
+    assert_eq!(unknown.headers()[CONTENT_TYPE], "application/problem+json");
+
     // An address elsewhere is never where sign-in leads.
     let other = Browser::new(&app);
     let response = other
@@ -247,6 +260,14 @@ async fn sign_in_sets_a_safe_session_and_sign_out_ends_it(app: TestApp) {
         StatusCode::SEE_OTHER,
         "the old cookie is dead"
     );
+
+    // A session ends when its token expires.
+    let expiring = Browser::signed_in(&app, "clerk@b.gov.cn").await;
+    app.execute_sql("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00Z'")
+        .await;
+    let response = expiring.get("/").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/login?next=%2F");
 
     // Failed sign-ins are limited per account.
     for _ in 0..5 {

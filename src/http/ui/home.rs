@@ -118,10 +118,18 @@ fn by_state(labels: &[(String, String)], contracts: Vec<Contract>) -> Vec<Value>
         .collect()
 }
 
-/// Contracts in a review stage within the reviewer's jurisdiction, the earliest deadline first.
+/// Contracts in the stages where the user decides (by the workflow: the roles whose transitions
+/// out of a stage need an opinion), within their jurisdiction, the earliest deadline first.
 async fn review_queue(state: &AppState, principal: &Principal) -> Result<Vec<Value>> {
+    let workflow = state.service.current_workflow();
+    let stages = workflow.states.values().map(|s| s.state).filter(|stage| {
+        workflow
+            .deciders(*stage)
+            .iter()
+            .any(|role| principal.has(*role))
+    });
     let mut queue = Vec::new();
-    for stage in [ContractState::LegalReview, ContractState::LeadReview] {
+    for stage in stages {
         let params = ListParams {
             state: Some(stage.as_str().to_owned()),
             ..ListParams::default()

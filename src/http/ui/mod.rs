@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -119,6 +119,30 @@ async fn stylesheet(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// An unknown address: a page for browsers, a problem document for everyone else.
+pub async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let response = Error::not_found("没有这个地址 / no such endpoint").into_response();
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if !wants_html {
+        return response;
+    }
+    match response.extensions().get::<Problem>() {
+        Some(problem) => error_page(&state, response.status(), problem).unwrap_or(response),
+        None => response,
+    }
+}
+
+fn error_page(state: &AppState, status: StatusCode, problem: &Problem) -> Option<Response> {
+    let html = state
+        .pages
+        .render("error.html", context! { problem })
+        .ok()?;
+    Some((status, html).into_response())
+}
+
 /// Turns an error response into the error page: the same problem, as HTML, with a way back.
 async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request
@@ -132,15 +156,7 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
     if problem.status == 401 {
         return sign_in_redirect(&path);
     }
-    let status = response.status();
-    let page = state.pages.render(
-        "error.html",
-        context! { problem => problem, signed_in => false },
-    );
-    match page {
-        Ok(html) => (status, html).into_response(),
-        Err(_) => response,
-    }
+    error_page(&state, response.status(), &problem).unwrap_or(response)
 }
 
 /// Pages hold contract data: never cached; no scripts, frames or foreign resources.
