@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use minijinja::{Value, context};
 use serde::Deserialize;
 use similar::{ChangeTag, TextDiff};
@@ -558,6 +559,16 @@ fn diff_hunks(old: &str, new: &str) -> Vec<Vec<Value>> {
                 .collect()
         })
         .collect()
+}
+
+/// The opinion letter on its own, to print or save.
+pub async fn opinion_page(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> PageResult {
+    let letter = state.service.opinion_letter(&session.principal, id).await?;
+    Ok(axum::response::Html(letter.html).into_response())
 }
 
 // ---- signing ---------------------------------------------------------------------------

@@ -84,6 +84,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/contracts/{id}/diff", get(contracts::diff))
         .route("/contracts/{id}/sign", get(contracts::sign_page))
+        .route("/contracts/{id}/opinion", get(contracts::opinion_page))
         .route(
             "/admin/agencies",
             get(admin::agencies).post(admin::create_agency),
