@@ -186,6 +186,21 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     /// Appends `entry` to its subject's hash chain.
+    async fn insert_roles(
+        conn: &mut DB::Connection,
+        user: Uuid,
+        roles: &[Role],
+    ) -> StoreResult<()> {
+        for role in roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(user)
+                .bind(role.as_str().to_owned())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn append_audit(conn: &mut DB::Connection, entry: AuditEntry) -> StoreResult<()> {
         let last: Option<(i64, String)> = sqlx::query_as(
             "SELECT seq, hash FROM audit_events WHERE subject_kind = $1 AND subject_id = $2
@@ -521,13 +536,7 @@ where
         .execute(&mut *tx)
         .await
         .map_err(unique_as_duplicate("user"))?;
-        for role in &user.roles {
-            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                .bind(user.id)
-                .bind(role.as_str().to_owned())
-                .execute(&mut *tx)
-                .await?;
-        }
+        Self::insert_roles(&mut tx, user.id, &user.roles).await?;
         let entry = AuditEntry {
             subject_kind: SubjectKind::User,
             subject_id: user.id,
@@ -597,13 +606,7 @@ where
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        for role in roles {
-            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                .bind(id)
-                .bind(role.as_str().to_owned())
-                .execute(&mut *tx)
-                .await?;
-        }
+        Self::insert_roles(&mut tx, id, roles).await?;
         let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         let entry = AuditEntry {
             subject_kind: SubjectKind::User,

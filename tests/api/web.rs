@@ -864,18 +864,18 @@ async fn admins_manage_agencies_users_judgments_and_failed_mail(app: TestApp) {
     );
 
     // The court-judgment register and a payment.
+    let judgment = |amount_due: &'static str, effective_on: &'static str| {
+        [
+            ("case_number", "(2026)示01民终1号"),
+            ("court", "示范市中级人民法院"),
+            ("agency_id", dept_a.as_str()),
+            ("kind", "construction_arrears"),
+            ("amount_due", amount_due),
+            ("effective_on", effective_on),
+        ]
+    };
     let bad = admin
-        .submit(
-            "/admin/judgments",
-            &[
-                ("case_number", "(2026)示01民终1号"),
-                ("court", "示范市中级人民法院"),
-                ("agency_id", &dept_a),
-                ("kind", "construction_arrears"),
-                ("amount_due", "abc"),
-                ("effective_on", "2026-13-01"),
-            ],
-        )
+        .submit("/admin/judgments", &judgment("abc", "2026-13-01"))
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = bad.text().await.unwrap();
@@ -885,17 +885,7 @@ async fn admins_manage_agencies_users_judgments_and_failed_mail(app: TestApp) {
     );
     assert!(html.contains("示范市中级人民法院"), "typed values stay");
     let registered = admin
-        .submit(
-            "/admin/judgments",
-            &[
-                ("case_number", "(2026)示01民终1号"),
-                ("court", "示范市中级人民法院"),
-                ("agency_id", &dept_a),
-                ("kind", "construction_arrears"),
-                ("amount_due", "50,000"),
-                ("effective_on", "2026-07-01"),
-            ],
-        )
+        .submit("/admin/judgments", &judgment("50,000", "2026-07-01"))
         .await;
     assert_eq!(registered.status(), StatusCode::SEE_OTHER);
     let list: Value = app

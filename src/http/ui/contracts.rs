@@ -387,19 +387,23 @@ pub async fn fire(
     match fired {
         Ok(()) => see_other(&format!("/contracts/{id}?done={name}")),
         Err(error) => {
-            let (status, error, errors) = form_problem(error)?;
             let typed = context! { action => name, opinion => fields.get("opinion") };
-            contract_page(
-                &state,
-                &session,
-                id,
-                status,
-                context! { error, errors, typed },
-                None,
-            )
-            .await
+            refused(&state, &session, id, error, typed).await
         }
     }
+}
+
+/// The contract page again after a refused action, with the reason and what was typed.
+async fn refused(
+    state: &AppState,
+    session: &Session,
+    id: Uuid,
+    error: Error,
+    typed: Value,
+) -> PageResult {
+    let (status, error, errors) = form_problem(error)?;
+    let extra = context! { error, errors, typed };
+    contract_page(state, session, id, status, extra, None).await
 }
 
 pub async fn waive(
@@ -416,17 +420,8 @@ pub async fn waive(
     {
         Ok(_) => see_other(&format!("/contracts/{id}?done=waived")),
         Err(error) => {
-            let (status, error, errors) = form_problem(error)?;
             let typed = context! { finding => finding.to_string(), reason };
-            contract_page(
-                &state,
-                &session,
-                id,
-                status,
-                context! { error, errors, typed },
-                None,
-            )
-            .await
+            refused(&state, &session, id, error, typed).await
         }
     }
 }
