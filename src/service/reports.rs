@@ -29,13 +29,48 @@ pub struct ReviewTimes {
     pub reviews: Vec<(Uuid, f64)>,
 }
 
+/// Day ranges for the charts of review times and of lateness: `(upper bound in hours, label)`.
+const DAY_BUCKETS: [(f64, &str); 5] = [
+    (24.0, "1 天内 within 1 day"),
+    (72.0, "1–3 天 1–3 days"),
+    (168.0, "3–7 天 3–7 days"),
+    (360.0, "7–15 天 7–15 days"),
+    (f64::INFINITY, "15 天以上 over 15 days"),
+];
+
+/// Counts durations (in hours) per range of days; every range is listed, empty or not.
+pub fn by_days(hours: impl IntoIterator<Item = f64>) -> Vec<Tally> {
+    let mut counts = [0i64; DAY_BUCKETS.len()];
+    for h in hours {
+        let bucket = DAY_BUCKETS
+            .iter()
+            .position(|(upper, _)| h < *upper)
+            .unwrap_or(DAY_BUCKETS.len() - 1);
+        counts[bucket] += 1;
+    }
+    DAY_BUCKETS
+        .iter()
+        .zip(counts)
+        .enumerate()
+        .map(|(i, ((_, label), count))| Tally {
+            key: format!("range{}", i + 1),
+            label: (*label).to_owned(),
+            count,
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Reports {
     pub by_state: Vec<Tally>,
     pub by_category: Vec<Tally>,
     pub review_times: ReviewTimes,
+    /// Decided reviews by how many days they took.
+    pub review_days: Vec<Tally>,
     /// Contracts whose current review stage is past its deadline, the oldest deadline first.
     pub overdue: Vec<Contract>,
+    /// Overdue reviews by how many days late they are.
+    pub overdue_days: Vec<Tally>,
     pub period: String,
     pub judgments: Vec<JudgmentSummary>,
 }
@@ -136,11 +171,21 @@ impl Service {
             .await?
             .items;
         overdue.sort_by_key(|c| c.due_at);
+        let at = now();
+        let overdue_days = by_days(
+            overdue
+                .iter()
+                .filter_map(|c| c.due_at)
+                .map(|due| (at - due).num_seconds() as f64 / 3600.0),
+        );
+        let review_times = review_times(&data.stage_changes);
         Ok(Reports {
             by_state,
             by_category,
-            review_times: review_times(&data.stage_changes),
+            review_days: by_days(review_times.reviews.iter().map(|(_, h)| *h)),
+            review_times,
             overdue,
+            overdue_days,
             period,
             judgments,
         })
@@ -183,6 +228,14 @@ mod tests {
         assert_eq!(times.decided, 2);
         assert_eq!(times.median_hours, Some(15.0));
         assert_eq!(times.reviews, vec![(a, 10.0), (a, 20.0)]);
+    }
+
+    #[test]
+    fn durations_fall_into_day_ranges() {
+        let tallies = by_days([1.0, 23.9, 24.0, 100.0, 1000.0]);
+        let counts: Vec<i64> = tallies.iter().map(|t| t.count).collect();
+        assert_eq!(counts, [2, 1, 1, 0, 1]);
+        assert_eq!(tallies[4].label, "15 天以上 over 15 days");
     }
 
     #[test]

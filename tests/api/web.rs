@@ -965,13 +965,40 @@ async fn reports_draw_charts_and_download_csv(app: TestApp) {
         &json!({ "expected_version": 2, "opinion": "删除垫资条款" }),
     )
     .await;
-    app.create_contract(&world.submitter_a, &valid_contract("草稿"))
+    let late = app
+        .create_contract(&world.submitter_a, &valid_contract("迟到"))
+        .await;
+    let late = late["id"].as_str().unwrap();
+    app.fire_ok(
+        &world.submitter_a,
+        late,
+        "submit",
+        &json!({ "expected_version": 1 }),
+    )
+    .await;
+    app.execute_sql("UPDATE contracts SET due_at = '2026-01-01T00:00:00Z' WHERE title = '迟到'")
         .await;
 
     let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
     let (status, page) = reviewer.page("/reports").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.matches("<svg class=\"chart\"").count() >= 2, "{page}");
+    for chart in [
+        "合同状态分布",
+        "问题类别分布",
+        "审查用时分布",
+        "超期天数分布",
+    ] {
+        assert!(
+            page.contains(&format!(
+                "<svg class=\"chart\" role=\"img\" aria-label=\"{chart}"
+            )),
+            "no {chart} chart: {page}"
+        );
+    }
+    assert!(
+        page.contains("15 天以上"),
+        "the late review is over 15 days late"
+    );
     assert!(
         page.contains("退回修改") && page.contains("从提交到作出决定的中位数"),
         "{page}"
@@ -982,8 +1009,18 @@ async fn reports_draw_charts_and_download_csv(app: TestApp) {
     let csv = response.text().await.unwrap();
     assert!(csv.starts_with("state,label,count\n"), "{csv}");
     assert!(
-        csv.contains("draft,") && csv.contains("revision_requested,"),
+        csv.contains("legal_review,") && csv.contains("revision_requested,"),
         "{csv}"
+    );
+    let overdue = reviewer
+        .get("/reports/overdue.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        overdue.contains(",迟到,legal_review,2026-01-01T00:00:00"),
+        "{overdue}"
     );
     let categories = reviewer
         .get("/reports/categories.csv")

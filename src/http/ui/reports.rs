@@ -81,6 +81,8 @@ pub async fn page(
         context! {
             state_chart => bar_chart(&reports.by_state),
             category_chart => bar_chart(&reports.by_category),
+            review_chart => bar_chart(&reports.review_days),
+            overdue_chart => bar_chart(&reports.overdue_days),
             judgment_chart => bar_chart(&judgment_bars),
             median_hours => reports.review_times.median_hours.map(|h| format!("{h:.1}")),
             median_days => reports.review_times.median_hours.map(|h| format!("{:.1}", h / 24.0)),
