@@ -142,6 +142,18 @@ impl Service {
         Ok(())
     }
 
+    /// What people read for a user: their name, or their id when the account is gone.
+    ///
+    /// # Errors
+    /// Only on a database failure.
+    pub async fn user_name(&self, id: uuid::Uuid) -> Result<String> {
+        Ok(self
+            .store
+            .user(id)
+            .await?
+            .map_or_else(|| id.to_string(), |u| u.name))
+    }
+
     /// The signed-in user's own record.
     ///
     /// # Errors

@@ -5,7 +5,7 @@ use chrono::{Days, NaiveDate};
 use uuid::Uuid;
 
 use super::{Actor, Service, now};
-use crate::domain::{Email, FieldErrors, Principal, Role};
+use crate::domain::{Email, FieldErrors, Principal, Role, Roles};
 use crate::error::{Error, Result};
 use crate::store::Delegation;
 use crate::workflow::calendar::beijing_date;
@@ -97,6 +97,40 @@ impl Service {
         };
         self.store.create_delegation(&delegation, audit).await?;
         Ok(delegation)
+    }
+
+    /// The reviewers who named the caller as deputy for today, as principals whose view and
+    /// roles the caller borrows when deciding in their name.
+    ///
+    /// # Errors
+    /// Only on database failures.
+    pub async fn active_delegators(&self, principal: &Principal) -> Result<Vec<Principal>> {
+        let today = beijing_date(now());
+        let mut delegators = Vec::new();
+        for delegation in self.store.delegations_of(principal.user_id).await? {
+            let active = delegation.deputy_id == principal.user_id
+                && delegation.revoked_at.is_none()
+                && (delegation.starts_on..=delegation.ends_on).contains(&today);
+            if !active {
+                continue;
+            }
+            let Some(user) = self.store.user(delegation.delegator_id).await? else {
+                continue;
+            };
+            let Ok(roles) = Roles::new(user.roles.clone()) else {
+                continue;
+            };
+            if user.active {
+                delegators.push(Principal {
+                    user_id: user.id,
+                    agency_id: user.agency_id,
+                    email: user.email,
+                    name: user.name,
+                    roles,
+                });
+            }
+        }
+        Ok(delegators)
     }
 
     /// Delegations the caller gave or received.

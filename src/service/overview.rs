@@ -9,11 +9,13 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::Service;
-use super::transitions::{AuditEventView, AvailableTransition, audit_views, available_view};
+use super::transitions::{
+    AuditEventView, AvailableTransition, Situation, audit_views, available_view,
+};
 use super::views::VersionView;
 use crate::domain::Principal;
 use crate::domain::audit::SubjectKind;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{ContractDetail, ContractTransition, Finding};
 use crate::workflow::engine;
 use crate::workflow::graph::{self, Layout};
@@ -30,12 +32,58 @@ pub struct ContractOverview {
     /// Names of everyone who acted on the contract, by user id.
     pub people: BTreeMap<Uuid, String>,
     pub available: Vec<AvailableTransition>,
+    /// What the reader may do today as the deputy of another reviewer.
+    pub as_deputy: Vec<DeputyActions>,
     /// The opinion letter in Markdown, once a review decided.
     pub opinion: Option<String>,
     pub diagram: Layout,
 }
 
+/// The actions a deputy may take in the name of one reviewer.
+pub struct DeputyActions {
+    pub delegator_id: Uuid,
+    pub delegator: String,
+    pub available: Vec<AvailableTransition>,
+}
+
+fn available_now(situation: &Situation) -> Vec<AvailableTransition> {
+    engine::available(
+        &situation.definition,
+        &situation.facts(),
+        &situation.actor(),
+    )
+    .into_iter()
+    .map(available_view)
+    .collect()
+}
+
 impl Service {
+    /// For each reviewer who named the reader as deputy for today, what the reader may do on
+    /// this contract in their name, with the contract as that reviewer sees it.
+    async fn deputy_situations(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<Vec<(DeputyActions, Situation)>> {
+        let mut out = Vec::new();
+        for delegator in self.active_delegators(principal).await? {
+            let situation = match self.situation(principal, id, Some(delegator.user_id)).await {
+                Ok(situation) => situation,
+                // Outside the delegator's view too, or the delegation ended a moment ago.
+                Err(Error::NotFound(_) | Error::Forbidden(_)) => continue,
+                Err(other) => return Err(other),
+            };
+            let available = available_now(&situation);
+            let actions = DeputyActions {
+                delegator_id: delegator.user_id,
+                delegator: delegator.name,
+                available,
+            };
+            out.push((actions, situation));
+        }
+        Ok(out)
+    }
+
     /// # Errors
     /// 404 when the contract is outside the reader's view.
     pub async fn contract_overview(
@@ -43,15 +91,27 @@ impl Service {
         principal: &Principal,
         id: Uuid,
     ) -> Result<ContractOverview> {
-        let situation = self.situation(principal, id, None).await?;
-        let available = engine::available(
-            &situation.definition,
-            &situation.facts(),
-            &situation.actor(),
-        )
-        .into_iter()
-        .map(available_view)
-        .collect();
+        let (as_deputy, mut borrowed): (Vec<DeputyActions>, Vec<Situation>) = self
+            .deputy_situations(principal, id)
+            .await?
+            .into_iter()
+            .unzip();
+        // A deputy may open a contract outside their own view through the reviewer they act for.
+        let (situation, available) = match self.situation(principal, id, None).await {
+            Ok(own) => {
+                let available = available_now(&own);
+                (own, available)
+            }
+            Err(Error::NotFound(not_found)) => match borrowed.pop() {
+                Some(theirs) => (theirs, Vec::new()),
+                None => return Err(Error::NotFound(not_found)),
+            },
+            Err(other) => return Err(other),
+        };
+        let as_deputy = as_deputy
+            .into_iter()
+            .filter(|actions| !actions.available.is_empty())
+            .collect();
         let definition = Arc::clone(&situation.definition);
         let detail = situation.detail;
         let contract = &detail.contract;
@@ -104,6 +164,7 @@ impl Service {
             events,
             people,
             available,
+            as_deputy,
             opinion,
             diagram,
         })

@@ -20,6 +20,7 @@ on_both_backends!(
     admins_manage_agencies_users_judgments_and_failed_mail,
     reports_draw_charts_and_download_csv,
     changing_the_password_ends_the_other_sessions,
+    a_deputy_decides_in_the_reviewers_name,
 );
 
 const GUARANTEE_BODY: &str = "# 校舍维修工程施工合同\n\n## 第三条 工程款支付\n\n1. 本工程由乙方垫资施工。\n2. 按月完成工程量的百分之八十支付进度款。\n";
@@ -1123,5 +1124,115 @@ async fn changing_the_password_ends_the_other_sessions(app: TestApp) {
             .await
             .status(),
         StatusCode::OK
+    );
+}
+
+async fn a_deputy_decides_in_the_reviewers_name(app: TestApp) {
+    let world = World::build(&app).await;
+    // The deputy reviews for department B; department A's contract is outside their own view.
+    app.user("deputy@b.gov.cn", world.dept_b, &["reviewer"])
+        .await;
+    let created = app
+        .create_contract(&world.submitter_a, &valid_contract("代审合同"))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.fire_ok(
+        &world.submitter_a,
+        &id,
+        "submit",
+        &json!({ "expected_version": 1 }),
+    )
+    .await;
+    let deputy = Browser::signed_in(&app, "deputy@b.gov.cn").await;
+    assert_eq!(
+        deputy.get(&format!("/contracts/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let (from, until) = (
+        today.to_string(),
+        (today + chrono::Days::new(3)).to_string(),
+    );
+    let backwards = reviewer
+        .submit(
+            "/account/delegations",
+            &[
+                ("deputy_email", "deputy@b.gov.cn"),
+                ("starts_on", &until),
+                ("ends_on", &from),
+            ],
+        )
+        .await;
+    assert_eq!(backwards.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = backwards.text().await.unwrap();
+    assert!(
+        html.contains("id=\"ends_on-error\"") && html.contains("value=\"deputy@b.gov.cn\""),
+        "{html}"
+    );
+    let named = reviewer
+        .submit(
+            "/account/delegations",
+            &[
+                ("deputy_email", "deputy@b.gov.cn"),
+                ("starts_on", &from),
+                ("ends_on", &until),
+            ],
+        )
+        .await;
+    assert_eq!(named.status(), StatusCode::SEE_OTHER);
+
+    // The deputy sees the reviewer's queue and decides in their name.
+    let (_, home) = deputy.page("/").await;
+    assert!(
+        home.contains("Acting for reviewer@city.gov.cn") && home.contains("代审合同"),
+        "{home}"
+    );
+    let (status, page) = deputy.page(&format!("/contracts/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let reviewer_id = input_value(&page, "on_behalf_of").expect("an on-behalf-of field");
+    let version = input_value(&page, "expected_version").unwrap();
+    let approved = deputy
+        .submit(
+            &format!("/contracts/{id}/transitions/approve"),
+            &[
+                ("expected_version", &version),
+                ("on_behalf_of", &reviewer_id),
+                ("opinion", "代为审查：同意签订。"),
+            ],
+        )
+        .await;
+    assert_eq!(approved.status(), StatusCode::SEE_OTHER);
+    let history: Value = app
+        .get(&format!("/api/v1/contracts/{id}/history"), &world.reviewer)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let decision = history.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(decision["on_behalf_of"], json!(reviewer_id));
+    assert_eq!(decision["to_state"], "approved");
+    let (_, page) = reviewer.page(&format!("/contracts/{id}")).await;
+    assert!(
+        page.contains("（代 reviewer@city.gov.cn on behalf）"),
+        "{page}"
+    );
+
+    // Once revoked, the contract is out of the deputy's reach again.
+    let (_, list) = reviewer.page("/account/delegations").await;
+    let delegation = list
+        .split("/account/delegations/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    let revoked = reviewer
+        .submit(&format!("/account/delegations/{delegation}/revoke"), &[])
+        .await;
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        deputy.get(&format!("/contracts/{id}")).await.status(),
+        StatusCode::NOT_FOUND
     );
 }

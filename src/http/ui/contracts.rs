@@ -18,7 +18,7 @@ use super::highlight::{Mark, body_html};
 use super::session::Session;
 use super::{PageResult, form_problem, render, see_other};
 use crate::domain::contract::ContractDraft;
-use crate::domain::{ContractState, ContractType, Money, Principal, Role};
+use crate::domain::{ContractState, ContractType, FieldErrors, Money, Principal, Role};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::ApiPath;
@@ -26,7 +26,7 @@ use crate::notify::markdown_to_html;
 use crate::screening::Report;
 use crate::service::idempotency::Outcome;
 use crate::service::overview::ContractOverview;
-use crate::service::transitions::TransitionRequest;
+use crate::service::transitions::{AvailableTransition, TransitionRequest};
 use crate::store::Finding;
 
 /// Lines of unchanged text shown around each change in a diff.
@@ -245,16 +245,11 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
     let may_waive = in_review
         && (principal.has(Role::Reviewer) || principal.has(Role::LeadReviewer))
         && !self_check;
-    let actions: Vec<Value> = o
-        .available
+    let actions = action_forms(&o.available);
+    let as_deputy: Vec<Value> = o
+        .as_deputy
         .iter()
-        .map(|a| {
-            context! {
-                name => a.name, label => a.label,
-                opinion => a.requires.iter().any(|r| r == "opinion"),
-                danger => matches!(a.name.as_str(), "reject" | "withdraw"),
-            }
-        })
+        .map(|d| context! { delegator_id => d.delegator_id, delegator => d.delegator, actions => action_forms(&d.available) })
         .collect();
     let name_of = |id: &Uuid| o.people.get(id).cloned().unwrap_or_else(|| id.to_string());
     let history: Vec<Value> = o
@@ -282,10 +277,26 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
         versions => o.versions,
         history, events,
         actions,
+        as_deputy,
         may_sign => o.available.iter().any(|a| a.name == "sign"),
         opinion => o.opinion.as_deref().map(markdown_to_html),
         diagram => o.diagram,
     }
+}
+
+/// The forms of the transitions one may fire, each saying what it needs.
+fn action_forms(available: &[AvailableTransition]) -> Vec<Value> {
+    available
+        .iter()
+        .filter(|a| a.name != "sign") // signing happens on the signatory's page
+        .map(|a| {
+            context! {
+                name => a.name, label => a.label,
+                opinion => a.requires.iter().any(|r| r == "opinion"),
+                danger => matches!(a.name.as_str(), "reject" | "withdraw"),
+            }
+        })
+        .collect()
 }
 
 fn anchor(index: usize) -> String {
@@ -365,17 +376,7 @@ pub async fn fire(
     form: SessionForm,
 ) -> PageResult {
     let SessionForm { session, fields } = form;
-    let request = fields
-        .get("expected_version")
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| Error::invalid("expected_version", "版本号无效 / invalid version number"))
-        .map(|expected_version| TransitionRequest {
-            expected_version,
-            opinion: fields.optional("opinion"),
-            body_sha256: fields.optional("body_sha256"),
-            on_behalf_of: None,
-        });
+    let request = transition_request(&fields);
     let fired = match request {
         Ok(request) => state
             .service
@@ -387,7 +388,8 @@ pub async fn fire(
     match fired {
         Ok(()) => see_other(&format!("/contracts/{id}?done={name}")),
         Err(error) => {
-            let typed = context! { action => name, opinion => fields.get("opinion") };
+            let action = format!("{name}{}", fields.get("on_behalf_of").trim());
+            let typed = context! { action, opinion => fields.get("opinion") };
             refused(&state, &session, id, error, typed).await
         }
     }
@@ -404,6 +406,37 @@ async fn refused(
     let (status, error, errors) = form_problem(error)?;
     let extra = context! { error, errors, typed };
     contract_page(state, session, id, status, extra, None).await
+}
+
+/// What the action form sent: the version it was shown at, the opinion, the hash to sign, and
+/// the reviewer a deputy acts for.
+fn transition_request(fields: &Fields) -> Result<TransitionRequest, Error> {
+    let mut errors = FieldErrors::default();
+    let expected_version = errors.check(
+        "expected_version",
+        fields
+            .get("expected_version")
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| "版本号无效 / invalid version number".to_owned()),
+    );
+    let on_behalf_of = errors.check(
+        "on_behalf_of",
+        fields
+            .optional("on_behalf_of")
+            .map(|raw| Uuid::parse_str(&raw))
+            .transpose()
+            .map_err(|_| "被代理人无效 / invalid reviewer to act for".to_owned()),
+    );
+    match (expected_version, on_behalf_of) {
+        (Some(expected_version), Some(on_behalf_of)) => Ok(TransitionRequest {
+            expected_version,
+            opinion: fields.optional("opinion"),
+            body_sha256: fields.optional("body_sha256"),
+            on_behalf_of,
+        }),
+        _ => Err(Error::Invalid(errors.into_vec())),
+    }
 }
 
 pub async fn waive(

@@ -44,6 +44,11 @@ pub async fn home(
     } else {
         None
     };
+    let mut as_deputy = Vec::new();
+    for delegator in state.service.active_delegators(principal).await? {
+        let queue = review_queue(&state, &delegator).await?;
+        as_deputy.push(context! { delegator => delegator.name, queue });
+    }
     let to_sign = if principal.has(Role::Signatory) {
         let params = ListParams {
             state: Some(ContractState::Approved.as_str().to_owned()),
@@ -74,7 +79,7 @@ pub async fn home(
         StatusCode::OK,
         "home.html",
         context! {
-            mine, queue, to_sign, searched, states,
+            mine, queue, as_deputy, to_sign, searched, states,
             search => context! { q => search.q, state => search.state },
             labels => labels.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
             now => now(),

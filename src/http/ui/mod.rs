@@ -5,6 +5,7 @@
 mod admin;
 mod auth;
 mod contracts;
+mod delegations;
 mod form;
 mod highlight;
 mod home;
@@ -66,6 +67,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/account/password",
             get(auth::password_page).post(auth::change_password),
+        )
+        .route(
+            "/account/delegations",
+            get(delegations::page).post(delegations::create),
+        )
+        .route(
+            "/account/delegations/{id}/revoke",
+            post(delegations::revoke),
         )
         .route(
             "/contracts/new",
