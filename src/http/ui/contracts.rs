@@ -15,10 +15,12 @@ use uuid::Uuid;
 
 use super::form::{Fields, SessionForm};
 use super::highlight::{Mark, body_html};
-use super::session::Session;
+use super::session::{Session, random_token};
 use super::{PageResult, form_problem, render, see_other};
 use crate::domain::contract::ContractDraft;
-use crate::domain::{ContractState, ContractType, FieldErrors, Money, Principal, Role};
+use crate::domain::{
+    ContractState, ContractType, FieldError, FieldErrors, Money, NewContract, Principal, Role,
+};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::ApiPath;
@@ -41,7 +43,12 @@ fn contract_types() -> Vec<Value> {
 // ---- the new-contract form -------------------------------------------------------------
 
 pub async fn new_page(State(state): State<AppState>, session: Session) -> PageResult {
-    let values = BTreeMap::from([("signatories", session.principal.email.as_str())]);
+    // The key makes a double-clicked or resent form create the contract once.
+    let key = random_token();
+    let values = BTreeMap::from([
+        ("signatories", session.principal.email.as_str()),
+        ("idempotency_key", key.as_str()),
+    ]);
     contract_form(&state, &session, StatusCode::OK, context! { values })
 }
 
@@ -60,11 +67,10 @@ fn contract_form(
     )
 }
 
-/// The draft as the form sent it; the uploaded `.md` file, when given, is the body.
+/// The draft as the form sent it; the uploaded `.md` file, when given, is the body. An amount
+/// that does not parse is reported together with every other invalid field.
 fn draft_from(fields: &Fields) -> Result<ContractDraft, Error> {
-    let amount_fen = Money::parse_yuan(fields.get("amount"))
-        .map_err(|message| Error::invalid("amount", message))?
-        .fen();
+    let amount = Money::parse_yuan(fields.get("amount"));
     let signatories = fields
         .get("signatories")
         .split(['\n', ',', '，', ';', '；'])
@@ -73,18 +79,42 @@ fn draft_from(fields: &Fields) -> Result<ContractDraft, Error> {
         .map(str::to_owned)
         .collect();
     let body_markdown = fields
-        .optional("body_file")
-        .map_or_else(|| fields.get("body_markdown").to_owned(), |f| f.clone());
-    Ok(ContractDraft {
+        .file("body_file")
+        .unwrap_or_else(|| fields.get("body_markdown"))
+        .to_owned();
+    let draft = ContractDraft {
         title: fields.get("title").to_owned(),
         contract_type: fields.get("contract_type").to_owned(),
         counterparty: fields.get("counterparty").to_owned(),
-        amount_fen,
+        amount_fen: amount.as_ref().map_or(0, |m| m.fen()),
         funding_source: fields.optional("funding_source"),
         agency_party: fields.get("agency_party").to_owned(),
         signatories,
         body_markdown,
-    })
+    };
+    match amount {
+        Ok(_) => Ok(draft),
+        Err(message) => {
+            let mut errors = vec![FieldError {
+                field: "amount".into(),
+                message,
+            }];
+            if let Err(others) = NewContract::parse(draft) {
+                errors.extend(others.into_vec());
+            }
+            Err(Error::Invalid(errors))
+        }
+    }
+}
+
+/// The id of the contract a resent form created the first time.
+fn replayed_id(saved: &str) -> Result<String, Error> {
+    let saved: serde_json::Value =
+        serde_json::from_str(saved).map_err(|e| anyhow::anyhow!("a saved response: {e}"))?;
+    saved["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("a saved contract without an id").into())
 }
 
 /// The form's field names for the service's: the amount is typed in yuan, signatories in one box.
@@ -105,9 +135,9 @@ pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageRes
         .into_iter()
         .map(|(k, v)| (k, v.to_owned()))
         .collect();
-    if let Some(uploaded) = fields.optional("body_file") {
+    if let Some(uploaded) = fields.file("body_file") {
         // Shown in the text box from now on, so that a rejected form loses nothing.
-        values.insert("body_markdown", uploaded);
+        values.insert("body_markdown", uploaded.to_owned());
         values.remove("body_file");
     }
     let outcome = match draft_from(&fields) {
@@ -132,11 +162,15 @@ pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageRes
         }
         Ok(draft) => state
             .service
-            .create_contract(&session.principal, draft, None)
+            .create_contract(
+                &session.principal,
+                draft,
+                fields.optional("idempotency_key"),
+            )
             .await
-            .map(|outcome| match outcome {
-                Outcome::Fresh(detail) => detail.contract.id.to_string(),
-                Outcome::Replayed { .. } => String::new(),
+            .and_then(|outcome| match outcome {
+                Outcome::Fresh(detail) => Ok(detail.contract.id.to_string()),
+                Outcome::Replayed { body, .. } => replayed_id(&body),
             }),
         Err(error) => Err(error),
     };
@@ -487,8 +521,9 @@ pub async fn revise(
 ) -> PageResult {
     let SessionForm { session, fields } = form;
     let body = fields
-        .optional("body_file")
-        .unwrap_or_else(|| fields.get("body_markdown").to_owned());
+        .file("body_file")
+        .unwrap_or_else(|| fields.get("body_markdown"))
+        .to_owned();
     let revised = match fields.get("expected_version").trim().parse::<i64>() {
         Ok(expected) => state
             .service

@@ -31,6 +31,12 @@ impl Fields {
         (!value.is_empty()).then(|| value.to_owned())
     }
 
+    /// An uploaded file's text exactly as sent; `None` when no file was chosen.
+    pub fn file(&self, name: &str) -> Option<&str> {
+        let text = self.get(name);
+        (!text.is_empty()).then_some(text)
+    }
+
     pub fn all(&self, name: &str) -> Vec<String> {
         self.0
             .iter()
