@@ -312,6 +312,17 @@ async fn the_lifecycle_in_a_real_browser() {
     walk.click("form[action$='/transitions/sign'] button").await;
     assert!(walk.source().await.contains("已签署"));
     walk.shoot("08-signed").await;
+    walk.sign_out().await;
+
+    // What the office sees afterwards: the reports, and the admin's users page.
+    walk.sign_in("reviewer@city.gov.cn").await;
+    walk.open("/reports").await;
+    assert!(walk.source().await.contains("<svg class=\"chart\""));
+    walk.shoot("09-reports").await;
+    walk.sign_out().await;
+    walk.sign_in("admin@city.gov.cn").await;
+    walk.open("/admin/users").await;
+    walk.shoot("10-admin-users").await;
 
     client.close().await.expect("close the browser");
     assert_eq!(

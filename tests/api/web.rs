@@ -380,7 +380,10 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
     let path = location(&saved);
     let id = contract_id(&path);
     let api = app.contract(&world.submitter_a, &id).await;
-    assert_eq!(api["body_markdown"], GUARANTEE_BODY, "stored exactly as uploaded");
+    assert_eq!(
+        api["body_markdown"], GUARANTEE_BODY,
+        "stored exactly as uploaded"
+    );
     assert_eq!(api["amount_fen"], 18_600_000);
 
     let (_, page) = clerk.page(&format!("/contracts/{id}")).await;

@@ -15,7 +15,7 @@ use crate::http::csv::{Table, attachment, judgment_table};
 use crate::http::extract::ApiPath;
 use crate::service::reports::{Reports, Tally};
 
-const BAR_AREA_PX: i64 = 360;
+const BAR_AREA_PX: i64 = 330;
 const BAR_ROW_PX: i64 = 30;
 
 #[derive(Deserialize, Default)]
@@ -24,7 +24,7 @@ pub struct PeriodQuery {
     period: String,
 }
 
-const LABEL_CHARS: usize = 16;
+const LABEL_CHARS: usize = 22;
 
 /// A label that fits the chart's label column.
 fn short_label(label: &str) -> String {
@@ -48,7 +48,7 @@ fn bar_chart(tallies: &[Tally]) -> Value {
                 label => t.label, count => t.count,
                 short => short_label(&t.label),
                 y => i as i64 * BAR_ROW_PX,
-                width => (t.count * BAR_AREA_PX / max).max(2),
+                width => if t.count > 0 { (t.count * BAR_AREA_PX / max).max(2) } else { 0 },
             }
         })
         .collect();
