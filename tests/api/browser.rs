@@ -3,8 +3,11 @@
 //! the reviewer waives the finding and approves; the signatory signs. Screenshots of each step,
 //! at 1280 and 390 pixels wide, go to `target/screenshots/`.
 //!
-//! Needs `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the test says
-//! loudly that it was skipped; under CI it fails instead.
+//! Every page shot is also checked with axe-core against the WCAG 2.1 A and AA rules.
+//!
+//! Needs `chromium` and `chromium-driver` (`.ci/run` installs them) and axe-core from the npm
+//! registry in `target/axe/` (`.ci/run` installs it too). Without them the test says loudly that
+//! it was skipped; under CI it fails instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -91,11 +94,38 @@ impl Driver {
     }
 }
 
+/// axe-core, the accessibility checker, as `.ci/run` installs it from the npm registry.
+fn axe_source() -> Option<String> {
+    let path = std::env::var_os("AXE_CORE_JS").map_or_else(
+        || {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("target/axe/node_modules/axe-core/axe.min.js")
+        },
+        PathBuf::from,
+    );
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must check accessibility: {} is missing (npm install --prefix target/axe axe-core)",
+                path.display()
+            );
+            eprintln!(
+                "SKIPPED: accessibility checks ({} is missing)",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
 /// One user's walk through the pages.
 struct Walk<'a> {
     client: &'a Client,
     base: &'a str,
     shots: &'a Path,
+    axe: Option<&'a str>,
 }
 
 impl Walk<'_> {
@@ -154,8 +184,39 @@ impl Walk<'_> {
             .to_owned()
     }
 
-    /// Saves the page at desktop and phone width.
+    /// Runs axe-core's WCAG 2 A and AA rules on the page; panics naming every violation.
+    async fn check_accessibility(&self, name: &str) {
+        let Some(axe) = self.axe else {
+            return;
+        };
+        self.client
+            .execute(&format!("{axe}\nreturn true;"), vec![])
+            .await
+            .expect("load axe-core");
+        let violations = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                    .then(r => done(r.violations.map(v =>
+                        v.impact + ' ' + v.id + ': ' + v.help + ' at ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
+                    .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        let violations: Vec<String> =
+            serde_json::from_value(violations).expect("axe's list of violations");
+        assert!(
+            violations.is_empty(),
+            "{name}: accessibility violations:\n{}",
+            violations.join("\n")
+        );
+    }
+
+    /// Checks the page's accessibility and saves it at desktop and phone width.
     async fn shoot(&self, name: &str) {
+        self.check_accessibility(name).await;
         for (width, height) in [(1280, 900), (390, 844)] {
             self.client
                 .set_window_size(width, height)
@@ -185,7 +246,13 @@ impl Walk<'_> {
         assert!(self.source().await.contains(email), "signed in as {email}");
     }
 
+    async fn sign_in_again_as(&self, email: &str) {
+        self.sign_out().await;
+        self.sign_in(email).await;
+    }
+
     async fn sign_out(&self) {
+        self.open("/").await;
         self.click("header form[action='/logout'] button").await;
         assert_eq!(self.path().await, "/login");
     }
@@ -205,11 +272,13 @@ async fn the_lifecycle_in_a_real_browser() {
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
     std::fs::create_dir_all(&shots).expect("the screenshot directory");
 
+    let axe = axe_source();
     let client = driver.browser(profile.path()).await;
     let walk = Walk {
         client: &client,
         base: &app.base,
         shots: &shots,
+        axe: axe.as_deref(),
     };
 
     // The clerk fills in the form, uploads the text and self-checks it.
@@ -323,6 +392,31 @@ async fn the_lifecycle_in_a_real_browser() {
     walk.sign_in("admin@city.gov.cn").await;
     walk.open("/admin/users").await;
     walk.shoot("10-admin-users").await;
+    // The other pages, checked for accessibility too.
+    for (name, path) in [
+        ("11-admin-agencies", "/admin/agencies".to_owned()),
+        ("12-admin-judgments", "/admin/judgments".to_owned()),
+        ("13-admin-outbox", "/admin/outbox".to_owned()),
+        ("14-password", "/account/password".to_owned()),
+        ("15-opinion", format!("/contracts/{id}/opinion")),
+        ("16-not-found", "/no/such/page".to_owned()),
+    ] {
+        walk.open(&path).await;
+        walk.shoot(name).await;
+    }
+    walk.sign_out().await;
+    walk.shoot("17-login").await;
+    walk.sign_in("clerk@a.gov.cn").await;
+    for (name, path) in [
+        ("18-new-contract", "/contracts/new".to_owned()),
+        ("19-edit", format!("/contracts/{id}/edit")),
+    ] {
+        walk.open(&path).await;
+        walk.shoot(name).await;
+    }
+    walk.sign_in_again_as("reviewer@city.gov.cn").await;
+    walk.open("/account/delegations").await;
+    walk.shoot("20-deputies").await;
 
     client.close().await.expect("close the browser");
     assert_eq!(
