@@ -409,6 +409,7 @@ async fn the_lifecycle_in_a_real_browser() {
     walk.sign_in("clerk@a.gov.cn").await;
     for (name, path) in [
         ("18-new-contract", "/contracts/new".to_owned()),
+        ("21-contracts", "/contracts?state=signed".to_owned()),
         ("19-edit", format!("/contracts/{id}/edit")),
     ] {
         walk.open(&path).await;

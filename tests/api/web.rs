@@ -747,11 +747,45 @@ async fn pages_show_only_what_the_user_may_see(app: TestApp) {
     assert!(late_at < other_at, "the overdue one comes first");
     assert!(queue.contains("已超期 Overdue"), "and is marked");
     let auditor = Browser::signed_in(&app, "auditor@city.gov.cn").await;
-    let (_, search) = auditor.page("/?q=%E7%94%B2%E5%B1%80").await;
+    let (_, search) = auditor.page("/contracts?q=%E7%94%B2%E5%B1%80").await;
     assert!(
         search.contains("甲局合同") && !search.contains("已超期</a>"),
         "{search}"
     );
+    let (_, reviewing) = auditor.page("/contracts?state=legal_review").await;
+    assert!(
+        reviewing.contains("甲局合同")
+            && reviewing.contains("已超期")
+            && !reviewing.contains("脚本</a>")
+    );
+    let (status, _) = auditor.page("/contracts?state=pending").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, theirs) = other.page("/contracts").await;
+    assert!(
+        theirs.contains("没有符合条件的合同"),
+        "department B sees none of A's: {theirs}"
+    );
+
+    // A page at a time, with a link to the next.
+    for n in 0..51 {
+        app.create_contract(
+            &world.submitter_b,
+            &valid_contract(&format!("乙局合同{n:02}")),
+        )
+        .await;
+    }
+    let (_, first) = other.page("/contracts").await;
+    assert_eq!(first.matches("乙局合同").count(), 50);
+    let next = first
+        .replace("&#x2f;", "/")
+        .split("href=\"/contracts?")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next-page link")
+        .replace("&amp;", "&");
+    let (_, second) = other.page(&format!("/contracts?{next}")).await;
+    assert_eq!(second.matches("乙局合同").count(), 1, "{second}");
+    assert!(second.contains("乙局合同00"), "the oldest is on page two");
 }
 
 async fn admins_manage_agencies_users_judgments_and_failed_mail(app: TestApp) {

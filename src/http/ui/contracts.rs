@@ -26,6 +26,7 @@ use crate::http::AppState;
 use crate::http::extract::ApiPath;
 use crate::notify::markdown_to_html;
 use crate::screening::Report;
+use crate::service::contracts::ListParams;
 use crate::service::idempotency::Outcome;
 use crate::service::overview::ContractOverview;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
@@ -38,6 +39,64 @@ fn contract_types() -> Vec<Value> {
     ContractType::iter()
         .map(|t| context! { key => t.as_str(), label => t.label() })
         .collect()
+}
+
+// ---- browsing ----------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    cursor: String,
+}
+
+/// Every contract in the reader's view, newest first, by title or counterparty and state, a page
+/// at a time.
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<ListQuery>,
+) -> PageResult {
+    let params = ListParams {
+        q: Some(query.q.clone()),
+        state: Some(query.state.clone()),
+        cursor: Some(query.cursor.clone()),
+        ..ListParams::default()
+    };
+    let page = state
+        .service
+        .list_contracts(&session.principal, params)
+        .await?;
+    let next = page.next_cursor.map(|cursor| {
+        let query = [
+            ("q", query.q.as_str()),
+            ("state", query.state.as_str()),
+            ("cursor", cursor.as_str()),
+        ];
+        format!(
+            "/contracts?{}",
+            serde_urlencoded::to_string(query).unwrap_or_default()
+        )
+    });
+    let labels = super::home::state_labels(&state);
+    let states: Vec<Value> = labels
+        .iter()
+        .map(|(key, label)| context! { key, label })
+        .collect();
+    render(
+        &state,
+        &session,
+        StatusCode::OK,
+        "contracts.html",
+        context! {
+            contracts => page.items, next, states,
+            labels => labels.into_iter().collect::<BTreeMap<_, _>>(),
+            search => context! { q => query.q, state => query.state },
+        },
+    )
 }
 
 // ---- the new-contract form -------------------------------------------------------------

@@ -65,10 +65,25 @@ pub async fn home(
             state: Some(search.state.clone()),
             ..ListParams::default()
         };
-        Some(list(&state, principal, params).await?)
+        Some(state.service.list_contracts(principal, params).await?)
     } else {
         None
     };
+    let searched_more = searched
+        .as_ref()
+        .and_then(|page| page.next_cursor.clone())
+        .map(|cursor| {
+            let query = [
+                ("q", search.q.as_str()),
+                ("state", search.state.as_str()),
+                ("cursor", cursor.as_str()),
+            ];
+            format!(
+                "/contracts?{}",
+                serde_urlencoded::to_string(query).unwrap_or_default()
+            )
+        });
+    let searched = searched.map(|page| page.items);
     let states: Vec<Value> = labels
         .iter()
         .map(|(key, label)| context! { key, label })
@@ -81,13 +96,14 @@ pub async fn home(
         context! {
             mine, queue, as_deputy, to_sign, searched, states,
             search => context! { q => search.q, state => search.state },
+            more => searched_more,
             labels => labels.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
             now => now(),
         },
     )
 }
 
-fn state_labels(state: &AppState) -> Vec<(String, String)> {
+pub fn state_labels(state: &AppState) -> Vec<(String, String)> {
     state
         .service
         .current_workflow()

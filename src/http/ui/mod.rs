@@ -76,6 +76,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/account/delegations/{id}/revoke",
             post(delegations::revoke),
         )
+        .route("/contracts", get(contracts::list))
         .route(
             "/contracts/new",
             get(contracts::new_page).post(contracts::create),
