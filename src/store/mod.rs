@@ -62,7 +62,8 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the user's roles; false when there is no such user.
     async fn set_user_roles(&self, id: Uuid, roles: &[Role], audit: AuditMeta)
     -> StoreResult<bool>;
-    /// Replaces the password hash and ends every other session of the user.
+    /// Replaces the password hash and ends every session of the user but the one whose token
+    /// hash is `keep_token_hash` (none, when it is empty).
     async fn set_password(
         &self,
         id: Uuid,

@@ -886,6 +886,52 @@ async fn admins_manage_agencies_users_judgments_and_failed_mail(app: TestApp) {
         "a user keeps at least one role"
     );
 
+    // A forgotten password is reset by the admin; the user's sessions end.
+    let short = admin
+        .submit(
+            &format!("/admin/users/{new_id}/password"),
+            &[("password", "short")],
+        )
+        .await;
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.text().await.unwrap().contains("密码至少"));
+    let reset = admin
+        .submit(
+            &format!("/admin/users/{new_id}/password"),
+            &[("password", "a fresh password 1")],
+        )
+        .await;
+    assert_eq!(reset.status(), StatusCode::SEE_OTHER);
+    let (_, page) = admin.page(&location(&reset)).await;
+    assert!(page.contains("密码已重置"), "{page}");
+    assert_eq!(
+        newcomer.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "signed out by the reset"
+    );
+    let newcomer = Browser::new(&app);
+    let again = newcomer
+        .sign_in("new@a.gov.cn", "a fresh password 1", "/")
+        .await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let me: Value = app
+        .get("/api/v1/me", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let own = admin
+        .submit(
+            &format!("/admin/users/{}/password", me["id"].as_str().unwrap()),
+            &[("password", "a fresh password 1")],
+        )
+        .await;
+    assert_eq!(
+        own.status(),
+        StatusCode::FORBIDDEN,
+        "not one's own, without the current one"
+    );
+
     let deactivated = admin
         .submit(
             &format!("/admin/users/{new_id}/active"),

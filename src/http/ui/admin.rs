@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use minijinja::{Value, context};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::form::SessionForm;
 use super::session::Session;
-use super::{PageResult, form_problem, render, see_other};
+use super::{DoneQuery, PageResult, form_problem, notice_for, render, see_other};
 use crate::domain::{FieldErrors, Money, Role};
 use crate::error::{Error, Result};
 use crate::http::AppState;
@@ -127,8 +127,13 @@ pub async fn create_agency(State(state): State<AppState>, form: SessionForm) -> 
 
 // ---- users -----------------------------------------------------------------------------
 
-pub async fn users(State(state): State<AppState>, session: Session) -> PageResult {
-    users_page(&state, &session, StatusCode::OK, context! {}).await
+pub async fn users(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<DoneQuery>,
+) -> PageResult {
+    let notice = notice_for(&query.done);
+    users_page(&state, &session, StatusCode::OK, context! { notice }).await
 }
 
 async fn users_page(
@@ -221,6 +226,23 @@ pub async fn set_roles(
         .await;
     after_post(changed, "/admin/users", async |status, page| {
         users_page(&state, &session, status, page).await
+    })
+    .await
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    form: SessionForm,
+) -> PageResult {
+    let SessionForm { session, fields } = form;
+    let reset = state
+        .service
+        .reset_password(&session.principal, id, fields.get("password"))
+        .await;
+    after_post(reset, "/admin/users?done=password", async |status, page| {
+        let reset_for = id.to_string();
+        users_page(&state, &session, status, context! { reset_for, ..page }).await
     })
     .await
 }
@@ -339,7 +361,12 @@ pub async fn record_payment(
 
 // ---- failed e-mails --------------------------------------------------------------------
 
-pub async fn outbox(State(state): State<AppState>, session: Session) -> PageResult {
+pub async fn outbox(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<DoneQuery>,
+) -> PageResult {
+    let notice = notice_for(&query.done);
     let failed = state
         .service
         .list_outbox(&session.principal, Some("failed"))
@@ -349,7 +376,7 @@ pub async fn outbox(State(state): State<AppState>, session: Session) -> PageResu
         &session,
         StatusCode::OK,
         "admin_outbox.html",
-        context! { failed },
+        context! { failed, notice },
     )
 }
 

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::form::{Fields, SessionForm};
 use super::highlight::{Mark, body_html};
 use super::session::{Session, random_token};
-use super::{PageResult, form_problem, render, see_other};
+use super::{DoneQuery, PageResult, form_problem, notice_for, render, see_other};
 use crate::domain::contract::ContractDraft;
 use crate::domain::{
     ContractState, ContractType, FieldError, FieldErrors, Money, NewContract, Principal, Role,
@@ -248,17 +248,11 @@ pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageRes
 
 // ---- the contract page -----------------------------------------------------------------
 
-#[derive(Deserialize, Default)]
-pub struct PageQuery {
-    #[serde(default)]
-    done: String,
-}
-
 pub async fn page(
     State(state): State<AppState>,
     session: Session,
     ApiPath(id): ApiPath<Uuid>,
-    Query(query): Query<PageQuery>,
+    Query(query): Query<DoneQuery>,
 ) -> PageResult {
     let notice = notice_for(&query.done);
     contract_page(
@@ -270,26 +264,6 @@ pub async fn page(
         None,
     )
     .await
-}
-
-fn notice_for(done: &str) -> Option<&'static str> {
-    Some(match done {
-        "created" => {
-            "草稿已保存。提交前可先自查。/ Draft saved. You may self-check it before submitting."
-        }
-        "revised" => "新版本已保存。/ The new version was saved.",
-        "waived" => {
-            "已豁免该问题，理由已记入审计记录。/ Finding waived; the reason is in the audit trail."
-        }
-        "submit" => "已提交法制审查。/ Submitted for legal review.",
-        "approve" => "已作出审查通过的决定。/ Approved.",
-        "return" => "已退回修改。/ Returned for revision.",
-        "reject" => "已作出不予通过的决定。/ Rejected.",
-        "withdraw" => "已撤回。/ Withdrawn.",
-        "sign" => "已签署。/ Signed.",
-        "" => return None,
-        _ => "已完成。/ Done.",
-    })
 }
 
 /// Renders the contract page; `extra` adds a notice, an error with what the user typed, or a

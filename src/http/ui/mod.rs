@@ -102,6 +102,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/users/{id}/roles", post(admin::set_roles))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
         .route(
             "/admin/judgments",
             get(admin::judgments).post(admin::create_judgment),
@@ -256,4 +257,36 @@ fn safe_next(next: &str) -> &str {
 /// After a successful post, show the result page (post/redirect/get).
 fn see_other(path: &str) -> PageResult {
     Ok(Redirect::to(path).into_response())
+}
+
+/// What a page was redirected back with after a successful post (post/redirect/get).
+#[derive(serde::Deserialize, Default)]
+pub struct DoneQuery {
+    #[serde(default)]
+    done: String,
+}
+
+/// The confirmation for `?done=…`.
+pub(super) fn notice_for(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "created" => {
+            "草稿已保存。提交前可先自查。/ Draft saved. You may self-check it before submitting."
+        }
+        "revised" => "新版本已保存。/ The new version was saved.",
+        "waived" => {
+            "已豁免该问题，理由已记入审计记录。/ Finding waived; the reason is in the audit trail."
+        }
+        "submit" => "已提交法制审查。/ Submitted for legal review.",
+        "approve" => "已作出审查通过的决定。/ Approved.",
+        "return" => "已退回修改。/ Returned for revision.",
+        "reject" => "已作出不予通过的决定。/ Rejected.",
+        "withdraw" => "已撤回。/ Withdrawn.",
+        "sign" => "已签署。/ Signed.",
+        "password" => {
+            "密码已重置，该用户须用新密码重新登录。/ Password reset; the user signs in again with the new one."
+        }
+        "retried" => "已重新排队发送。/ Queued to be sent again.",
+        "" => return None,
+        _ => "已完成。/ Done.",
+    })
 }
