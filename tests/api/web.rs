@@ -269,6 +269,12 @@ async fn sign_in_sets_a_safe_session_and_sign_out_ends_it(app: TestApp) {
     let response = expiring.get("/").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/login?next=%2F");
+    let response = expiring.post_form("/logout", &[("csrf", "x")]).await;
+    assert_eq!(
+        location(&response),
+        "/login?next=%2F",
+        "a form is not where to come back to"
+    );
 
     // Failed sign-ins are limited per account.
     for _ in 0..5 {

@@ -90,7 +90,7 @@ pub async fn login(
             email,
             Some(error.detail()),
         ),
-        Err(other) => Err(other.into()),
+        Err(other) => Err(other),
     }
 }
 

@@ -603,8 +603,7 @@ pub async fn diff(
         return Err(Error::BadRequest {
             detail: "请给出要比较的两个版本号 from 和 to / give the two version numbers to compare as from and to".into(),
             field: None,
-        }
-        .into());
+        });
     };
     let principal = &session.principal;
     let old = state

@@ -5,7 +5,6 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum_extra::extract::cookie::CookieJar;
 
-use super::WebError;
 use super::session::{LOGIN_CSRF_COOKIE, Session, csrf_refused, tokens_match};
 use crate::error::Error;
 use crate::http::AppState;
@@ -55,14 +54,14 @@ impl Fields {
     }
 }
 
-fn malformed(detail: impl std::fmt::Display) -> WebError {
-    WebError::Page(Error::BadRequest {
+fn malformed(detail: impl std::fmt::Display) -> Error {
+    Error::BadRequest {
         detail: format!("表单无法读取 / the form could not be read: {detail}"),
         field: None,
-    })
+    }
 }
 
-async fn read_fields(request: Request, state: &AppState) -> Result<Fields, WebError> {
+async fn read_fields(request: Request, state: &AppState) -> Result<Fields, Error> {
     let content_type = request
         .headers()
         .get(CONTENT_TYPE)
@@ -76,7 +75,7 @@ async fn read_fields(request: Request, state: &AppState) -> Result<Fields, WebEr
         let mut fields = Vec::new();
         while let Some(field) = multipart.next_field().await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                WebError::Page(Error::PayloadTooLarge)
+                Error::PayloadTooLarge
             } else {
                 malformed(e)
             }
@@ -85,10 +84,10 @@ async fn read_fields(request: Request, state: &AppState) -> Result<Fields, WebEr
             let is_file = field.file_name().is_some();
             let bytes = field.bytes().await.map_err(malformed)?;
             let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                WebError::Page(Error::invalid(
+                Error::invalid(
                     name.clone(),
                     "上传的文件须为 UTF-8 编码的文本 / the uploaded file must be UTF-8 text",
-                ))
+                )
             })?;
             if is_file && text.is_empty() {
                 continue; // a file input left empty
@@ -101,14 +100,14 @@ async fn read_fields(request: Request, state: &AppState) -> Result<Fields, WebEr
             .await
             .map_err(|rejection| {
                 if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    WebError::Page(Error::PayloadTooLarge)
+                    Error::PayloadTooLarge
                 } else {
                     malformed(rejection.body_text())
                 }
             })?;
         Ok(Fields(pairs))
     } else {
-        Err(WebError::Page(Error::UnsupportedMediaType))
+        Err(Error::UnsupportedMediaType)
     }
 }
 
@@ -123,7 +122,7 @@ where
     AppState: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = WebError;
+    type Rejection = Error;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
@@ -143,7 +142,7 @@ where
     AppState: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = WebError;
+    type Rejection = Error;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);

@@ -28,36 +28,14 @@ pub use pages::Pages;
 use super::AppState;
 use crate::error::{Error, Problem};
 
-/// Why a page could not be shown.
-pub enum WebError {
-    /// Not signed in (or the session ended): go to the sign-in page, then come back.
-    SignIn {
-        next: String,
-    },
-    Page(Error),
-}
-
-impl From<Error> for WebError {
-    fn from(error: Error) -> Self {
-        WebError::Page(error)
-    }
-}
-
-impl IntoResponse for WebError {
-    fn into_response(self) -> Response {
-        match self {
-            WebError::SignIn { next } => sign_in_redirect(&next),
-            WebError::Page(error) => error.into_response(),
-        }
-    }
-}
-
 fn sign_in_redirect(next: &str) -> Response {
     let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
     Redirect::to(&format!("/login?{query}")).into_response()
 }
 
-pub type PageResult = Result<Response, WebError>;
+/// A page, or the error it became: the [`error_pages`] middleware shows an error as an HTML
+/// page, and a 401 as the way to the sign-in.
+pub type PageResult = Result<Response, Error>;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -157,16 +135,21 @@ fn error_page(state: &AppState, status: StatusCode, problem: &Problem) -> Option
 
 /// Turns an error response into the error page: the same problem, as HTML, with a way back.
 async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    // After signing in, come back to the page; a form's address cannot be opened again.
+    let back = match request.method() {
+        &axum::http::Method::GET => request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned()),
+        _ => None,
+    }
+    .unwrap_or_else(|| "/".to_owned());
     let response = next.run(request).await;
     let Some(problem) = response.extensions().get::<Problem>().cloned() else {
         return response;
     };
     if problem.status == 401 {
-        return sign_in_redirect(&path);
+        return sign_in_redirect(&back);
     }
     error_page(&state, response.status(), &problem).unwrap_or(response)
 }
@@ -231,7 +214,7 @@ fn field_errors(error: &Error) -> Option<BTreeMap<String, String>> {
 
 /// A refusal worth showing on the form the user just sent, keeping what they typed: invalid
 /// fields, a guard, a conflict, a forbidden action. Anything else becomes the error page.
-fn form_problem(error: Error) -> Result<(StatusCode, String, BTreeMap<String, String>), WebError> {
+fn form_problem(error: Error) -> Result<(StatusCode, String, BTreeMap<String, String>), Error> {
     if let Some(fields) = field_errors(&error) {
         let status = error.status();
         return Ok((
@@ -244,7 +227,7 @@ fn form_problem(error: Error) -> Result<(StatusCode, String, BTreeMap<String, St
         Error::Guard { .. } | Error::Conflict { .. } | Error::Forbidden(_) => {
             Ok((error.status(), error.to_string(), BTreeMap::new()))
         }
-        other => Err(WebError::Page(other)),
+        other => Err(other),
     }
 }
 

@@ -108,7 +108,7 @@ pub async fn csv(
     let table =
         table(name, &reports).ok_or_else(|| Error::not_found("没有这份报表 / no such report"))?;
     let filename = format!("{name}-{}.csv", reports.period);
-    Ok(attachment(&filename, &table)?)
+    attachment(&filename, &table)
 }
 
 fn tally_table(tallies: &[Tally], key: &'static str) -> Table {

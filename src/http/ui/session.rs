@@ -10,7 +10,6 @@ use minijinja::{Value, context};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::WebError;
 use crate::domain::{Principal, Role};
 use crate::error::Error;
 use crate::http::AppState;
@@ -84,7 +83,7 @@ impl Session {
     }
 
     /// Refuses a form whose CSRF field is not this session's token.
-    pub fn check_csrf(&self, presented: &str) -> Result<(), WebError> {
+    pub fn check_csrf(&self, presented: &str) -> Result<(), Error> {
         if tokens_match(presented, &self.csrf) {
             Ok(())
         } else {
@@ -93,10 +92,10 @@ impl Session {
     }
 }
 
-pub fn csrf_refused() -> WebError {
-    WebError::Page(Error::forbidden(
+pub fn csrf_refused() -> Error {
+    Error::forbidden(
         "表单已过期或来源不明，请返回刷新后重试 / the form expired or did not come from this site; go back, reload and retry",
-    ))
+    )
 }
 
 impl<S> FromRequestParts<S> for Session
@@ -104,25 +103,17 @@ where
     AppState: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = WebError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let sign_in = || WebError::SignIn {
-            next: parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
-        };
+        // Unauthorized becomes the way to the sign-in page, and back, in `error_pages`.
         let jar = CookieJar::from_headers(&parts.headers);
-        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
-            return Err(sign_in());
-        };
-        let principal = match state.service.authenticate(&token).await {
-            Ok(principal) => principal,
-            Err(Error::Unauthorized) => return Err(sign_in()),
-            Err(other) => return Err(other.into()),
-        };
+        let token = jar
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_owned())
+            .ok_or(Error::Unauthorized)?;
+        let principal = state.service.authenticate(&token).await?;
         tracing::Span::current().record("user_id", tracing::field::display(principal.user_id));
         Ok(Session {
             principal,
