@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use chrono::NaiveDate;
 use minijinja::{Value, context};
 use strum::IntoEnumIterator;
 use uuid::Uuid;
 
-use super::form::SessionForm;
+use super::form::{SessionForm, parse_date};
 use super::session::Session;
 use super::{DoneQuery, PageResult, form_problem, notice_for, render, see_other};
 use crate::domain::{FieldErrors, Money, Role};
@@ -61,11 +60,6 @@ async fn after_post<T>(
 
 fn parse_uuid(raw: &str) -> Result<Uuid, String> {
     Uuid::parse_str(raw.trim()).map_err(|_| "请选择 / please choose one".to_owned())
-}
-
-fn parse_date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| "日期格式为 YYYY-MM-DD / dates look like 2026-11-27".to_owned())
 }
 
 fn parse_amount(raw: &str) -> Result<i64, String> {

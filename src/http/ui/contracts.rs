@@ -475,18 +475,20 @@ async fn refused(
     contract_page(state, session, id, status, extra, None).await
 }
 
+/// The contract version a form was shown at, sent back so that a stale form is refused.
+fn expected_version(fields: &Fields) -> Result<i64, String> {
+    fields
+        .get("expected_version")
+        .trim()
+        .parse()
+        .map_err(|_| "版本号无效 / invalid version number".to_owned())
+}
+
 /// What the action form sent: the version it was shown at, the opinion, the hash to sign, and
 /// the reviewer a deputy acts for.
 fn transition_request(fields: &Fields) -> Result<TransitionRequest, Error> {
     let mut errors = FieldErrors::default();
-    let expected_version = errors.check(
-        "expected_version",
-        fields
-            .get("expected_version")
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| "版本号无效 / invalid version number".to_owned()),
-    );
+    let expected_version = errors.check("expected_version", expected_version(fields));
     let on_behalf_of = errors.check(
         "on_behalf_of",
         fields
@@ -557,16 +559,13 @@ pub async fn revise(
         .file("body_file")
         .unwrap_or_else(|| fields.get("body_markdown"))
         .to_owned();
-    let revised = match fields.get("expected_version").trim().parse::<i64>() {
+    let revised = match expected_version(&fields) {
         Ok(expected) => state
             .service
             .replace_body(&session.principal, id, body.clone(), expected)
             .await
             .map(|_| ()),
-        Err(_) => Err(Error::invalid(
-            "expected_version",
-            "版本号无效 / invalid version number",
-        )),
+        Err(message) => Err(Error::invalid("expected_version", message)),
     };
     match revised {
         Ok(()) => see_other(&format!("/contracts/{id}?done=revised")),

@@ -3,11 +3,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::NaiveDate;
 use minijinja::{Value, context};
 use uuid::Uuid;
 
-use super::form::SessionForm;
+use super::form::{SessionForm, parse_date};
 use super::session::Session;
 use super::{PageResult, form_problem, render, see_other};
 use crate::domain::FieldErrors;
@@ -47,15 +46,10 @@ async fn delegations_page(
     )
 }
 
-fn date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| "日期格式为 YYYY-MM-DD / dates look like 2026-11-27".to_owned())
-}
-
 fn delegation_input(fields: &super::form::Fields) -> Result<DelegationInput> {
     let mut errors = FieldErrors::default();
-    let starts_on = errors.check("starts_on", date(fields.get("starts_on")));
-    let ends_on = errors.check("ends_on", date(fields.get("ends_on")));
+    let starts_on = errors.check("starts_on", parse_date(fields.get("starts_on")));
+    let ends_on = errors.check("ends_on", parse_date(fields.get("ends_on")));
     match (starts_on, ends_on) {
         (Some(starts_on), Some(ends_on)) => Ok(DelegationInput {
             deputy_email: fields.get("deputy_email").to_owned(),

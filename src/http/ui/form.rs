@@ -54,6 +54,12 @@ impl Fields {
     }
 }
 
+/// A date typed into a date input, `YYYY-MM-DD`.
+pub fn parse_date(raw: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| "日期格式为 YYYY-MM-DD / dates look like 2026-11-27".to_owned())
+}
+
 fn malformed(detail: impl std::fmt::Display) -> Error {
     Error::BadRequest {
         detail: format!("表单无法读取 / the form could not be read: {detail}"),
