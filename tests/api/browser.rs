@@ -1,7 +1,7 @@
 //! The whole lifecycle in a real browser: headless Chromium from Debian, driven over WebDriver
 //! (chromedriver) by fantoccini. The clerk signs in, uploads a draft, self-checks and submits;
 //! the reviewer waives the finding and approves; the signatory signs. Screenshots of each step,
-//! at 1280 and 390 pixels wide, go to `target/screenshots/`.
+//! at 1280 and 390 pixels wide, go to `target/screenshots/{sqlite,postgres}/`.
 //!
 //! Every page shot is also checked with axe-core against the WCAG 2.1 A and AA rules.
 //!
@@ -259,17 +259,30 @@ impl Walk<'_> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_lifecycle_in_a_real_browser() {
-    let Some(driver) = Driver::start().await else {
-        return;
-    };
-    let app = TestApp::sqlite().await;
+async fn the_lifecycle_in_a_real_browser_on_sqlite() {
+    if let Some(driver) = Driver::start().await {
+        walk_the_lifecycle(&driver, TestApp::sqlite().await, "sqlite").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lifecycle_in_a_real_browser_on_postgres() {
+    if let Some(driver) = Driver::start().await
+        && let Some(app) = TestApp::postgres().await
+    {
+        walk_the_lifecycle(&driver, app, "postgres").await;
+    }
+}
+
+async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
     let world = World::build(&app).await;
     let profile = tempfile::tempdir().expect("a browser profile");
     let upload_dir = tempfile::tempdir().expect("an upload directory");
     let upload = upload_dir.path().join("校舍维修合同.md");
     std::fs::write(&upload, DRAFT).expect("write the draft");
-    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("../screenshots")
+        .join(backend);
     std::fs::create_dir_all(&shots).expect("the screenshot directory");
 
     let axe = axe_source();
