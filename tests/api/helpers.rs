@@ -422,6 +422,22 @@ pub fn valid_contract(title: &str) -> Value {
     })
 }
 
+pub fn id_of(contract: &Value) -> String {
+    contract["id"].as_str().expect("a contract id").to_owned()
+}
+
+/// A draft by clerk A, submitted; returns the contract in legal review.
+pub async fn submitted(app: &TestApp, world: &World, contract: &Value) -> Value {
+    let draft = app.create_contract(&world.submitter_a, contract).await;
+    app.fire_ok(
+        &world.submitter_a,
+        &id_of(&draft),
+        "submit",
+        &json!({ "expected_version": 1 }),
+    )
+    .await
+}
+
 /// The problem document of an error response, after checking its status and media type.
 pub async fn problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status, "status");

@@ -7,7 +7,7 @@ use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, World, valid_contract};
+use crate::helpers::{PASSWORD, TestApp, World, id_of, submitted, valid_contract};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -549,17 +549,7 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
 
 async fn a_returned_contract_is_revised_and_the_versions_compared(app: TestApp) {
     let world = World::build(&app).await;
-    let created = app
-        .create_contract(&world.submitter_a, &valid_contract("办公用品"))
-        .await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    app.fire_ok(
-        &world.submitter_a,
-        &id,
-        "submit",
-        &json!({ "expected_version": 1 }),
-    )
-    .await;
+    let id = id_of(&submitted(&app, &world, &valid_contract("办公用品")).await);
     let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
     let returned = reviewer
         .submit(
@@ -997,17 +987,7 @@ async fn admins_manage_agencies_users_judgments_and_failed_mail(app: TestApp) {
     );
 
     // A failed e-mail is listed and queued again.
-    let created = app
-        .create_contract(&world.submitter_a, &valid_contract("邮件"))
-        .await;
-    let contract = created["id"].as_str().unwrap();
-    app.fire_ok(
-        &world.submitter_a,
-        contract,
-        "submit",
-        &json!({ "expected_version": 1 }),
-    )
-    .await;
+    submitted(&app, &world, &valid_contract("邮件")).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     app.execute_sql("UPDATE outbox SET status = 'failed', last_error = '550 mailbox unavailable'")
         .await;
@@ -1037,15 +1017,7 @@ async fn reports_draw_charts_and_download_csv(app: TestApp) {
     let mut contract = valid_contract("报表");
     contract["contract_type"] = json!("construction");
     contract["body_markdown"] = json!(body);
-    let created = app.create_contract(&world.submitter_a, &contract).await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    app.fire_ok(
-        &world.submitter_a,
-        &id,
-        "submit",
-        &json!({ "expected_version": 1 }),
-    )
-    .await;
+    let id = id_of(&submitted(&app, &world, &contract).await);
     app.fire_ok(
         &world.reviewer,
         &id,
@@ -1053,17 +1025,7 @@ async fn reports_draw_charts_and_download_csv(app: TestApp) {
         &json!({ "expected_version": 2, "opinion": "删除垫资条款" }),
     )
     .await;
-    let late = app
-        .create_contract(&world.submitter_a, &valid_contract("迟到"))
-        .await;
-    let late = late["id"].as_str().unwrap();
-    app.fire_ok(
-        &world.submitter_a,
-        late,
-        "submit",
-        &json!({ "expected_version": 1 }),
-    )
-    .await;
+    submitted(&app, &world, &valid_contract("迟到")).await;
     app.execute_sql("UPDATE contracts SET due_at = '2026-01-01T00:00:00Z' WHERE title = '迟到'")
         .await;
 
@@ -1219,17 +1181,7 @@ async fn a_deputy_decides_in_the_reviewers_name(app: TestApp) {
     // The deputy reviews for department B; department A's contract is outside their own view.
     app.user("deputy@b.gov.cn", world.dept_b, &["reviewer"])
         .await;
-    let created = app
-        .create_contract(&world.submitter_a, &valid_contract("代审合同"))
-        .await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    app.fire_ok(
-        &world.submitter_a,
-        &id,
-        "submit",
-        &json!({ "expected_version": 1 }),
-    )
-    .await;
+    let id = id_of(&submitted(&app, &world, &valid_contract("代审合同")).await);
     let deputy = Browser::signed_in(&app, "deputy@b.gov.cn").await;
     assert_eq!(
         deputy.get(&format!("/contracts/{id}")).await.status(),

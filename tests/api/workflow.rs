@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, World, problem, valid_contract};
+use crate::helpers::{TestApp, World, id_of, problem, submitted, valid_contract};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -21,24 +21,8 @@ on_both_backends!(
     the_opinion_letter_escapes_what_users_typed,
 );
 
-fn id_of(contract: &Value) -> String {
-    contract["id"].as_str().unwrap().to_owned()
-}
-
 fn version(contract: &Value) -> i64 {
     contract["version"].as_i64().unwrap()
-}
-
-/// A draft by clerk A, submitted; returns the contract in legal review.
-async fn submitted(app: &TestApp, world: &World, contract: &Value) -> Value {
-    let draft = app.create_contract(&world.submitter_a, contract).await;
-    app.fire_ok(
-        &world.submitter_a,
-        &id_of(&draft),
-        "submit",
-        &json!({ "expected_version": 1 }),
-    )
-    .await
 }
 
 async fn approve(app: &TestApp, token: &str, contract: &Value) -> Value {
