@@ -243,6 +243,11 @@ impl Service {
         id: Uuid,
     ) -> Result<Vec<VersionView>> {
         self.get_contract(principal, id).await?;
+        self.version_list(id).await
+    }
+
+    /// The body versions, without their text, for a contract already checked to be in view.
+    pub(super) async fn version_list(&self, id: Uuid) -> Result<Vec<VersionView>> {
         let versions = self.store.contract_versions(id).await?;
         Ok(versions
             .into_iter()

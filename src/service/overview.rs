@@ -118,22 +118,8 @@ impl Service {
         let state_label = definition
             .state(contract.state)
             .map_or_else(|| contract.state.to_string(), |s| s.label.clone());
-        let findings = self.store.findings(id, contract.body_version).await?;
-        let checklist = self
-            .store
-            .screening_checklist(id, contract.body_version)
-            .await?
-            .and_then(|c| serde_json::from_str(&c).ok());
-        let versions = self
-            .store
-            .contract_versions(id)
-            .await?
-            .into_iter()
-            .map(|version| VersionView {
-                version,
-                body_markdown: None,
-            })
-            .collect();
+        let screening = self.stored_screening(id, contract.body_version).await?;
+        let versions = self.version_list(id).await?;
         let history = self.store.contract_transitions(id).await?;
         let events = audit_views(self.store.audit_trail(SubjectKind::Contract, id).await?);
         let mut people = BTreeMap::new();
@@ -157,8 +143,8 @@ impl Service {
         Ok(ContractOverview {
             detail,
             state_label,
-            findings,
-            checklist,
+            findings: screening.findings,
+            checklist: screening.checklist,
             versions,
             history,
             events,

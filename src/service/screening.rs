@@ -137,7 +137,12 @@ impl Service {
     /// 404 outside the caller's view.
     pub async fn contract_findings(&self, principal: &Principal, id: Uuid) -> Result<FindingsView> {
         let detail = self.get_contract(principal, id).await?;
-        let version = detail.contract.body_version;
+        self.stored_screening(id, detail.contract.body_version)
+            .await
+    }
+
+    /// The findings and checklist stored for one body version of a contract in view.
+    pub(super) async fn stored_screening(&self, id: Uuid, version: i64) -> Result<FindingsView> {
         let findings = self.store.findings(id, version).await?;
         let checklist = self.store.screening_checklist(id, version).await?;
         Ok(FindingsView {
