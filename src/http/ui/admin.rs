@@ -99,19 +99,15 @@ async fn agencies_page(
 
 pub async fn create_agency(State(state): State<AppState>, form: SessionForm) -> PageResult {
     let SessionForm { session, fields } = form;
-    let created = match field("parent_id", parse_uuid(fields.get("parent_id"))) {
-        Ok(parent) => {
-            state
-                .service
-                .create_agency(
-                    Actor::User(&session.principal),
-                    fields.get("name"),
-                    Some(parent),
-                )
-                .await
-        }
-        Err(error) => Err(error),
-    };
+    let created = async {
+        let parent = field("parent_id", parse_uuid(fields.get("parent_id")))?;
+        let actor = Actor::User(&session.principal);
+        state
+            .service
+            .create_agency(actor, fields.get("name"), Some(parent))
+            .await
+    }
+    .await;
     after_post(created, "/admin/agencies", async |status, page| {
         let values = fields.echo();
         agencies_page(&state, &session, status, context! { values, ..page }).await
@@ -160,22 +156,18 @@ fn agency_names(agencies: &[Agency]) -> BTreeMap<String, String> {
 
 pub async fn create_user(State(state): State<AppState>, form: SessionForm) -> PageResult {
     let SessionForm { session, fields } = form;
-    let created = match field("agency_id", parse_uuid(fields.get("agency_id"))) {
-        Ok(agency_id) => {
-            let input = UserInput {
-                email: fields.get("email").to_owned(),
-                name: fields.get("name").to_owned(),
-                agency_id,
-                roles: fields.all("roles"),
-                password: fields.get("password").to_owned(),
-            };
-            state
-                .service
-                .create_user(Actor::User(&session.principal), input)
-                .await
-        }
-        Err(error) => Err(error),
-    };
+    let created = async {
+        let input = UserInput {
+            email: fields.get("email").to_owned(),
+            name: fields.get("name").to_owned(),
+            agency_id: field("agency_id", parse_uuid(fields.get("agency_id")))?,
+            roles: fields.all("roles"),
+            password: fields.get("password").to_owned(),
+        };
+        let actor = Actor::User(&session.principal);
+        state.service.create_user(actor, input).await
+    }
+    .await;
     after_post(created, "/admin/users", async |status, page| {
         let mut values = fields.echo();
         values.remove("password");
@@ -313,15 +305,14 @@ fn judgment_input(fields: &super::form::Fields) -> Result<JudgmentInput> {
 
 pub async fn create_judgment(State(state): State<AppState>, form: SessionForm) -> PageResult {
     let SessionForm { session, fields } = form;
-    let created = match judgment_input(&fields) {
-        Ok(input) => {
-            state
-                .service
-                .create_judgment(&session.principal, input)
-                .await
-        }
-        Err(error) => Err(error),
-    };
+    let created = async {
+        let input = judgment_input(&fields)?;
+        state
+            .service
+            .create_judgment(&session.principal, input)
+            .await
+    }
+    .await;
     after_post(created, "/admin/judgments", async |status, page| {
         let values = fields.echo();
         judgments_page(&state, &session, status, context! { values, ..page }).await
@@ -335,17 +326,15 @@ pub async fn record_payment(
     form: SessionForm,
 ) -> PageResult {
     let SessionForm { session, fields } = form;
-    let amount = field("amount", parse_amount(fields.get("amount")));
-    let paid_on = field("paid_on", parse_date(fields.get("paid_on")));
-    let recorded = match (amount, paid_on) {
-        (Ok(amount), Ok(paid_on)) => {
-            state
-                .service
-                .record_judgment_payment(&session.principal, id, amount, paid_on)
-                .await
-        }
-        (Err(error), _) | (_, Err(error)) => Err(error),
-    };
+    let recorded = async {
+        let amount = field("amount", parse_amount(fields.get("amount")))?;
+        let paid_on = field("paid_on", parse_date(fields.get("paid_on")))?;
+        state
+            .service
+            .record_judgment_payment(&session.principal, id, amount, paid_on)
+            .await
+    }
+    .await;
     after_post(recorded, "/admin/judgments", async |status, page| {
         let payment = context! { id => id.to_string(), amount => fields.get("amount"), paid_on => fields.get("paid_on") };
         judgments_page(&state, &session, status, context! { payment, ..page }).await

@@ -30,7 +30,7 @@ use crate::service::contracts::ListParams;
 use crate::service::idempotency::Outcome;
 use crate::service::overview::ContractOverview;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
-use crate::store::Finding;
+use crate::store::{Contract, Finding};
 
 /// Lines of unchanged text shown around each change in a diff.
 const DIFF_CONTEXT_LINES: usize = 3;
@@ -53,6 +53,32 @@ pub struct ListQuery {
     cursor: String,
 }
 
+/// One page of contracts matching `q` and `in_state`, from `cursor`, with the address of the next
+/// page when there is one.
+pub(super) async fn search(
+    state: &AppState,
+    principal: &Principal,
+    q: &str,
+    in_state: &str,
+    cursor: &str,
+) -> Result<(Vec<Contract>, Option<String>), Error> {
+    let params = ListParams {
+        q: Some(q.to_owned()),
+        state: Some(in_state.to_owned()),
+        cursor: Some(cursor.to_owned()),
+        ..ListParams::default()
+    };
+    let page = state.service.list_contracts(principal, params).await?;
+    let next = page.next_cursor.map(|cursor| {
+        let query = [("q", q), ("state", in_state), ("cursor", cursor.as_str())];
+        format!(
+            "/contracts?{}",
+            serde_urlencoded::to_string(query).unwrap_or_default()
+        )
+    });
+    Ok((page.items, next))
+}
+
 /// Every contract in the reader's view, newest first, by title or counterparty and state, a page
 /// at a time.
 pub async fn list(
@@ -60,41 +86,24 @@ pub async fn list(
     session: Session,
     Query(query): Query<ListQuery>,
 ) -> PageResult {
-    let params = ListParams {
-        q: Some(query.q.clone()),
-        state: Some(query.state.clone()),
-        cursor: Some(query.cursor.clone()),
-        ..ListParams::default()
-    };
-    let page = state
-        .service
-        .list_contracts(&session.principal, params)
-        .await?;
-    let next = page.next_cursor.map(|cursor| {
-        let query = [
-            ("q", query.q.as_str()),
-            ("state", query.state.as_str()),
-            ("cursor", cursor.as_str()),
-        ];
-        format!(
-            "/contracts?{}",
-            serde_urlencoded::to_string(query).unwrap_or_default()
-        )
-    });
+    let (contracts, next) = search(
+        &state,
+        &session.principal,
+        &query.q,
+        &query.state,
+        &query.cursor,
+    )
+    .await?;
     let labels = super::home::state_labels(&state);
-    let states: Vec<Value> = labels
-        .iter()
-        .map(|(key, label)| context! { key, label })
-        .collect();
     render(
         &state,
         &session,
         StatusCode::OK,
         "contracts.html",
         context! {
-            contracts => page.items, next, states,
-            labels => labels.into_iter().collect::<BTreeMap<_, _>>(),
+            contracts, next,
             search => context! { q => query.q, state => query.state },
+            ..super::home::state_choices(&labels)
         },
     )
 }
@@ -199,42 +208,37 @@ pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageRes
         values.insert("body_markdown", uploaded.to_owned());
         values.remove("body_file");
     }
-    let outcome = match draft_from(&fields) {
-        Ok(draft) if fields.get("intent") == "check" => {
+    let sent = async {
+        let draft = draft_from(&fields)?;
+        if fields.get("intent") == "check" {
             let report = state
                 .service
                 .screen_draft(&session.principal, draft.clone())
-                .await;
-            match report {
-                Ok(report) => {
-                    let (findings, marks) = report_findings(&report);
-                    let preview = body_html(&draft.body_markdown, &marks);
-                    return contract_form(
-                        &state,
-                        &session,
-                        StatusCode::OK,
-                        context! { values, report => context! { findings, checklist => report.checklist, preview } },
-                    );
-                }
-                Err(error) => Err(error),
-            }
+                .await?;
+            let (findings, marks) = report_findings(&report);
+            let preview = body_html(&draft.body_markdown, &marks);
+            let report = context! { findings, checklist => report.checklist, preview };
+            return contract_form(
+                &state,
+                &session,
+                StatusCode::OK,
+                context! { values, report },
+            );
         }
-        Ok(draft) => state
+        let key = fields.optional("idempotency_key");
+        let id = match state
             .service
-            .create_contract(
-                &session.principal,
-                draft,
-                fields.optional("idempotency_key"),
-            )
-            .await
-            .and_then(|outcome| match outcome {
-                Outcome::Fresh(detail) => Ok(detail.contract.id.to_string()),
-                Outcome::Replayed { body, .. } => replayed_id(&body),
-            }),
-        Err(error) => Err(error),
-    };
-    match outcome {
-        Ok(id) => see_other(&format!("/contracts/{id}?done=created")),
+            .create_contract(&session.principal, draft, key)
+            .await?
+        {
+            Outcome::Fresh(detail) => detail.contract.id.to_string(),
+            Outcome::Replayed { body, .. } => replayed_id(&body)?,
+        };
+        see_other(&format!("/contracts/{id}?done=created"))
+    }
+    .await;
+    match sent {
+        Ok(page) => Ok(page),
         Err(error) => {
             let (status, error, errors) = form_problem(error)?;
             let errors: BTreeMap<String, String> = errors
@@ -443,17 +447,16 @@ pub async fn fire(
     form: SessionForm,
 ) -> PageResult {
     let SessionForm { session, fields } = form;
-    let request = transition_request(&fields);
-    let fired = match request {
-        Ok(request) => state
+    let fired = async {
+        let request = transition_request(&fields)?;
+        state
             .service
             .fire_transition(&session.principal, id, &name, request, None)
             .await
-            .map(|_| ()),
-        Err(error) => Err(error),
-    };
+    }
+    .await;
     match fired {
-        Ok(()) => see_other(&format!("/contracts/{id}?done={name}")),
+        Ok(_) => see_other(&format!("/contracts/{id}?done={name}")),
         Err(error) => {
             let action = format!("{name}{}", fields.get("on_behalf_of").trim());
             let typed = context! { action, opinion => fields.get("opinion") };
@@ -559,16 +562,17 @@ pub async fn revise(
         .file("body_file")
         .unwrap_or_else(|| fields.get("body_markdown"))
         .to_owned();
-    let revised = match expected_version(&fields) {
-        Ok(expected) => state
+    let revised = async {
+        let expected = expected_version(&fields)
+            .map_err(|message| Error::invalid("expected_version", message))?;
+        state
             .service
             .replace_body(&session.principal, id, body.clone(), expected)
             .await
-            .map(|_| ()),
-        Err(message) => Err(Error::invalid("expected_version", message)),
-    };
+    }
+    .await;
     match revised {
-        Ok(()) => see_other(&format!("/contracts/{id}?done=revised")),
+        Ok(_) => see_other(&format!("/contracts/{id}?done=revised")),
         Err(error) => {
             let (status, error, errors) = form_problem(error)?;
             let detail = state.service.get_contract(&session.principal, id).await?;

@@ -62,15 +62,14 @@ fn delegation_input(fields: &super::form::Fields) -> Result<DelegationInput> {
 
 pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageResult {
     let SessionForm { session, fields } = form;
-    let created = match delegation_input(&fields) {
-        Ok(input) => {
-            state
-                .service
-                .create_delegation(&session.principal, input)
-                .await
-        }
-        Err(error) => Err(error),
-    };
+    let created = async {
+        let input = delegation_input(&fields)?;
+        state
+            .service
+            .create_delegation(&session.principal, input)
+            .await
+    }
+    .await;
     match created {
         Ok(_) => see_other("/account/delegations"),
         Err(error) => {

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
+use super::contracts;
 use super::session::Session;
 use super::{PageResult, render};
 use crate::domain::{ContractState, Principal, Role};
@@ -59,48 +60,38 @@ pub async fn home(
     } else {
         None
     };
-    let searched = if principal.has(Role::Auditor) {
-        let params = ListParams {
-            q: Some(search.q.clone()),
-            state: Some(search.state.clone()),
-            ..ListParams::default()
-        };
-        Some(state.service.list_contracts(principal, params).await?)
+    let (searched, more) = if principal.has(Role::Auditor) {
+        let (found, more) =
+            contracts::search(&state, principal, &search.q, &search.state, "").await?;
+        (Some(found), more)
     } else {
-        None
+        (None, None)
     };
-    let searched_more = searched
-        .as_ref()
-        .and_then(|page| page.next_cursor.clone())
-        .map(|cursor| {
-            let query = [
-                ("q", search.q.as_str()),
-                ("state", search.state.as_str()),
-                ("cursor", cursor.as_str()),
-            ];
-            format!(
-                "/contracts?{}",
-                serde_urlencoded::to_string(query).unwrap_or_default()
-            )
-        });
-    let searched = searched.map(|page| page.items);
-    let states: Vec<Value> = labels
-        .iter()
-        .map(|(key, label)| context! { key, label })
-        .collect();
     render(
         &state,
         &session,
         StatusCode::OK,
         "home.html",
         context! {
-            mine, queue, as_deputy, to_sign, searched, states,
+            mine, queue, as_deputy, to_sign, searched, more,
             search => context! { q => search.q, state => search.state },
-            more => searched_more,
-            labels => labels.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
             now => now(),
+            ..state_choices(&labels)
         },
     )
+}
+
+/// The states for a filter's options (`states`) and for showing a contract's state (`labels`).
+pub fn state_choices(labels: &[(String, String)]) -> Value {
+    let states: Vec<Value> = labels
+        .iter()
+        .map(|(key, label)| context! { key, label })
+        .collect();
+    let labels: std::collections::BTreeMap<&str, &str> = labels
+        .iter()
+        .map(|(key, label)| (key.as_str(), label.as_str()))
+        .collect();
+    context! { states, labels }
 }
 
 pub fn state_labels(state: &AppState) -> Vec<(String, String)> {
