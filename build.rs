@@ -1,4 +1,7 @@
-//! Re-embed the migrations whenever one changes (sqlx::migrate! reads them at compile time).
+//! Re-embed the migrations, the workflow files and the templates whenever one changes or a file
+//! is added (sqlx::migrate! and include_dir! read them at compile time).
 fn main() {
-    println!("cargo:rerun-if-changed=migrations");
+    for dir in ["migrations", "workflows", "templates"] {
+        println!("cargo:rerun-if-changed={dir}");
+    }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use contract_review::config::{AuthSettings, HttpSettings, MailSettings};
-use contract_review::resources::ResourcePaths;
+use contract_review::defaults::Overrides;
 use contract_review::service::Actor;
 use contract_review::service::directory::UserInput;
 use contract_review::store::DatabaseOptions;
@@ -63,13 +63,14 @@ async fn start(
     let settings = Settings {
         database_url: database_url.to_owned(),
         database: DatabaseOptions::default(),
+        data_dir: std::env::temp_dir(),
         http: HttpSettings::default(),
         auth: AuthSettings::default(),
         mail: MailSettings {
-            mail_url: format!("file://{}", mail_dir.display()),
+            mail_url: Some(format!("file://{}", mail_dir.display())),
             ..MailSettings::default()
         },
-        resources: ResourcePaths::default(),
+        overrides: Overrides::default(),
     };
     let app = App::build(settings).await?;
     let service = app.service().clone();

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use contract_review::config::{AuthSettings, HttpSettings, MailSettings};
+use contract_review::defaults::Overrides;
 use contract_review::domain::contract::ContractDraft;
 use contract_review::notify::Dispatcher;
-use contract_review::resources::ResourcePaths;
 use contract_review::service::directory::UserInput;
 use contract_review::service::{Actor, Service, now};
 use contract_review::store::{DatabaseOptions, OutboxMessage, ReminderMail};
@@ -59,10 +59,11 @@ async fn service(dir: &std::path::Path) -> anyhow::Result<(Service, Uuid)> {
     let settings = Settings {
         database_url: format!("sqlite:{}", dir.join("outbox.db").display()),
         database: DatabaseOptions::default(),
+        data_dir: std::env::temp_dir(),
         http: HttpSettings::default(),
         auth: AuthSettings::default(),
         mail: MailSettings::default(),
-        resources: ResourcePaths::default(),
+        overrides: Overrides::default(),
     };
     let service = App::build(settings).await?.service().clone();
     let fail = |e: contract_review::error::Error| anyhow::anyhow!("{e}");
@@ -162,7 +163,7 @@ async fn main() -> anyhow::Result<()> {
     for (round, concurrency) in [1u32, 8, 32, 64].into_iter().enumerate() {
         queue(&service, contract, mails, round).await?;
         let settings = MailSettings {
-            mail_url: format!("smtp://127.0.0.1:{port}?tls=none"),
+            mail_url: Some(format!("smtp://127.0.0.1:{port}?tls=none")),
             mail_from: "合同审查 <review@bench.cn>".into(),
             mail_concurrency: concurrency,
             ..MailSettings::default()

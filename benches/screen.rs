@@ -10,7 +10,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use contract_review::domain::ContractType;
-use contract_review::screen_cli::{load_corpus, load_rules};
+use contract_review::resources::load_rules;
+use contract_review::screen_cli::load_corpus;
 use contract_review::screening::{Facts, screen};
 use criterion::{Criterion, Throughput};
 
@@ -86,7 +87,7 @@ fn ripgrep_baseline(text: &str) {
 }
 
 fn benches(c: &mut Criterion) {
-    let book = load_rules(Path::new("workflows/screening-rules.toml")).expect("the rule book");
+    let book = load_rules(&Default::default()).expect("the rule book");
     let facts = facts();
     let large = document(TEN_MIB);
     ripgrep_baseline(&large);

@@ -8,18 +8,20 @@ use tokio::io::AsyncBufReadExt;
 use tokio::net::TcpListener;
 
 use crate::config::{
-    AdminCommand, AuditCommand, Cli, Command, GlobalArgs, ServeArgs, WorkflowCommand, redact_url,
+    AdminCommand, AuditCommand, Cli, Command, DefaultsCommand, GlobalArgs, ServeArgs,
+    WorkflowCommand, redact_url,
 };
-use crate::notify::Templates;
-use crate::resources::Resources;
+use crate::defaults::Source;
+use crate::resources::check_workflow;
 use crate::service::directory::UserInput;
 use crate::service::{Actor, Service, demo};
-use crate::{App, Settings, shutdown_signal, store, workflow};
+use crate::templates::Templates;
+use crate::{App, Settings, open_service, shutdown_signal, store, workflow};
 
 /// Runs the parsed command; the exit code tells scripts whether it worked.
 pub async fn run(cli: Cli) -> ExitCode {
     if let Command::Screen(args) = &cli.command {
-        return crate::screen_cli::run(&cli.global.rules, args).unwrap_or_else(|error| {
+        return crate::screen_cli::run(&cli.global.overrides(), args).unwrap_or_else(|error| {
             eprintln!("错误 / error: {error:#}");
             ExitCode::FAILURE
         });
@@ -30,6 +32,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Admin(command) => admin(&cli.global, command).await,
         Command::Workflow(command) => workflow_command(&cli.global, command),
         Command::Audit(AuditCommand::Verify) => audit_verify(&cli.global).await,
+        Command::Defaults(DefaultsCommand::Export { dir, force }) => export_defaults(&dir, force),
         Command::Screen(_) => Ok(()),
     };
     match result {
@@ -42,14 +45,8 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let settings = Settings {
-        database_url: global.database_url.clone(),
-        database: global.database_options(),
-        http: args.http,
-        auth: args.auth,
-        mail: args.mail,
-        resources: global.resource_paths(),
-    };
+    let settings = Settings::new(global, Some(&args));
+    let database_url = settings.database_url.clone();
     let app = App::build(settings).await?;
     if args.demo {
         let logins = app
@@ -64,7 +61,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.bind))?;
     tracing::info!(
         address = %listener.local_addr()?,
-        database = %redact_url(&global.database_url),
+        database = %redact_url(&database_url),
         backend = app.service().store().backend(),
         workflow = %app.service().current_workflow().key(),
         "contract-review listening"
@@ -89,7 +86,7 @@ fn print_demo_logins(logins: &[demo::DemoLogin], bind: std::net::SocketAddr) {
 }
 
 async fn migrate(global: &GlobalArgs) -> anyhow::Result<()> {
-    let store = store::connect(&global.database_url, &global.database_options()).await?;
+    let store = store::connect(&global.database_url(), &global.database_options()).await?;
     println!(
         "数据库已是最新 / database is up to date ({})",
         store.backend()
@@ -98,10 +95,7 @@ async fn migrate(global: &GlobalArgs) -> anyhow::Result<()> {
 }
 
 async fn service(global: &GlobalArgs) -> anyhow::Result<Service> {
-    let store = store::connect(&global.database_url, &global.database_options()).await?;
-    let resources = Resources::load(&global.resource_paths())?;
-    let mail = crate::config::MailSettings::default();
-    Service::new(store, Default::default(), &mail.public_url, resources).await
+    open_service(&Settings::new(global, None)).await
 }
 
 async fn admin(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<()> {
@@ -154,14 +148,23 @@ fn workflow_command(global: &GlobalArgs, command: WorkflowCommand) -> anyhow::Re
         WorkflowCommand::Check { file } => (file, false),
         WorkflowCommand::Graph { file } => (file, true),
     };
-    let path = file.unwrap_or_else(|| global.workflow.clone());
-    let definition = load_definition(&path, &global.templates_dir)?;
+    let overrides = global.overrides();
+    let source = match file {
+        Some(path) => Source {
+            origin: path.display().to_string(),
+            name: path.display().to_string(),
+            text: std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        },
+        None => overrides.workflow()?,
+    };
+    let definition = check_workflow(&source, &Templates::load(&overrides)?)?;
     if graph {
         print!("{}", workflow::graph::mermaid(&definition, None));
     } else {
         println!(
             "{}: {} 合法 / valid: {} states, {} transitions",
-            path.display(),
+            source.origin,
             definition.key(),
             definition.states.len(),
             definition.transitions.len()
@@ -170,14 +173,22 @@ fn workflow_command(global: &GlobalArgs, command: WorkflowCommand) -> anyhow::Re
     Ok(())
 }
 
-fn load_definition(path: &Path, templates_dir: &Path) -> anyhow::Result<workflow::Definition> {
-    let source =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let templates = Templates::load(templates_dir)?;
-    workflow::parse(&path.display().to_string(), &source, &|event| {
-        templates.has_email(event)
-    })
-    .map_err(|errors| anyhow!("the workflow file is invalid:\n{errors}"))
+/// `defaults export DIR`: the built-in files, for an operator to customise.
+fn export_defaults(dir: &Path, overwrite: bool) -> anyhow::Result<()> {
+    let written = crate::defaults::export(dir, overwrite)?;
+    for path in &written {
+        println!("{}", path.display());
+    }
+    println!(
+        "已写出 {} 个文件 / wrote {} files. 使用方法 / use them with:\n  --workflow {wf} --rules {rules} --calendar {cal} --templates-dir {tpl}",
+        written.len(),
+        written.len(),
+        wf = dir.join("workflows/contract-review.toml").display(),
+        rules = dir.join("workflows/screening-rules.toml").display(),
+        cal = dir.join("workflows/calendar-cn.toml").display(),
+        tpl = dir.join("templates").display(),
+    );
+    Ok(())
 }
 
 async fn audit_verify(global: &GlobalArgs) -> anyhow::Result<()> {

@@ -9,8 +9,63 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::resources::ResourcePaths;
+use crate::defaults::Overrides;
 use crate::store::DatabaseOptions;
+
+/// What the service needs to start: the database, the configuration files, and the settings of
+/// sign-in, HTTP and mail.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub database: DatabaseOptions,
+    /// Where the embedded database and the mail files go by default.
+    pub data_dir: PathBuf,
+    pub overrides: Overrides,
+    pub http: HttpSettings,
+    pub auth: AuthSettings,
+    pub mail: MailSettings,
+}
+
+impl Settings {
+    /// The settings of a command: the global flags, and `serve`'s own when it is `serve`.
+    pub fn new(global: &GlobalArgs, serve: Option<&ServeArgs>) -> Self {
+        Self {
+            database_url: global.database_url(),
+            database: global.database_options(),
+            data_dir: global.data_dir.clone(),
+            overrides: global.overrides(),
+            http: serve.map(|s| s.http.clone()).unwrap_or_default(),
+            auth: serve.map(|s| s.auth.clone()).unwrap_or_default(),
+            mail: serve.map(|s| s.mail.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// The mail URL given, or `.eml` files in the data folder.
+    pub fn mail_url(&self) -> String {
+        self.mail
+            .mail_url
+            .clone()
+            .unwrap_or_else(|| format!("file://{}", self.data_dir.join("mail").display()))
+    }
+}
+
+// Each default is written once, here; the flags and the `Default` impls both use it.
+const DEFAULT_DATA_DIR: &str = "data";
+const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_MAIL_FROM: &str = "合同审查 <contract-review@localhost>";
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+const DEFAULT_MAIL_MAX_ATTEMPTS: u32 = 8;
+const DEFAULT_MAIL_RETRY_BASE_MS: u64 = 5_000;
+const DEFAULT_MAIL_POLL_MS: u64 = 500;
+const DEFAULT_MAIL_CONCURRENCY: u32 = 32;
+const DEFAULT_REMINDER_INTERVAL_SECS: u64 = 300;
+const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+const DEFAULT_TOKEN_TTL_HOURS: u32 = 12;
+const DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT: u32 = 5;
+const DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS: u32 = 20;
+const DEFAULT_LOGIN_WINDOW_MINUTES: u32 = 15;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,20 +82,25 @@ pub struct Cli {
 
 #[derive(Clone, Args)]
 pub struct GlobalArgs {
-    /// Database URL: `sqlite:PATH` (embedded, the default) or `postgres://user:pass@host/db`.
+    /// Where the embedded database and the mail files live when their URLs are not given.
     #[arg(
         long,
-        env = "CONTRACT_REVIEW_DATABASE_URL",
-        default_value = "sqlite:data/contract-review.db",
+        env = "CONTRACT_REVIEW_DATA_DIR",
+        default_value = DEFAULT_DATA_DIR,
         global = true
     )]
-    pub database_url: String,
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite:PATH` (embedded) or `postgres://user:pass@host/db`. Default:
+    /// `sqlite:DATA_DIR/contract-review.db`.
+    #[arg(long, env = "CONTRACT_REVIEW_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
 
     /// Largest number of pooled database connections.
     #[arg(
         long,
         env = "CONTRACT_REVIEW_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
+        default_value_t = DEFAULT_DB_MAX_CONNECTIONS,
         global = true
     )]
     pub db_max_connections: u32,
@@ -50,41 +110,22 @@ pub struct GlobalArgs {
     #[arg(long, env = "CONTRACT_REVIEW_SQLITE_SYNCHRONOUS", value_enum, default_value_t = SqliteSync::Full, global = true)]
     pub sqlite_synchronous: SqliteSync,
 
-    /// The review workflow definition.
-    #[arg(
-        long,
-        env = "CONTRACT_REVIEW_WORKFLOW",
-        default_value = "workflows/contract-review.toml",
-        global = true
-    )]
-    pub workflow: PathBuf,
+    /// The review workflow definition (default: the built-in one; see `defaults export`).
+    #[arg(long, env = "CONTRACT_REVIEW_WORKFLOW", global = true)]
+    pub workflow: Option<PathBuf>,
 
-    /// Public holidays and make-up working days, for review deadlines.
-    #[arg(
-        long,
-        env = "CONTRACT_REVIEW_CALENDAR",
-        default_value = "workflows/calendar-cn.toml",
-        global = true
-    )]
-    pub calendar: PathBuf,
+    /// Public holidays and make-up working days, for review deadlines (default: built in).
+    #[arg(long, env = "CONTRACT_REVIEW_CALENDAR", global = true)]
+    pub calendar: Option<PathBuf>,
 
-    /// The screening rule book.
-    #[arg(
-        long,
-        env = "CONTRACT_REVIEW_RULES",
-        default_value = "workflows/screening-rules.toml",
-        global = true
-    )]
-    pub rules: PathBuf,
+    /// The screening rule book (default: built in).
+    #[arg(long, env = "CONTRACT_REVIEW_RULES", global = true)]
+    pub rules: Option<PathBuf>,
 
-    /// The directory holding opinion.md and email/*.md.
-    #[arg(
-        long,
-        env = "CONTRACT_REVIEW_TEMPLATES_DIR",
-        default_value = "templates",
-        global = true
-    )]
-    pub templates_dir: PathBuf,
+    /// A folder laid out like the built-in templates (opinion.md, email/*.md, web/*); each file
+    /// in it replaces the built-in one of the same name.
+    #[arg(long, env = "CONTRACT_REVIEW_TEMPLATES_DIR", global = true)]
+    pub templates_dir: Option<PathBuf>,
 
     /// Log output: `text` for people, `json` for log collectors. Levels come from RUST_LOG.
     #[arg(long, env = "CONTRACT_REVIEW_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -92,13 +133,23 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
-    pub fn resource_paths(&self) -> ResourcePaths {
-        ResourcePaths {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
             workflow: self.workflow.clone(),
             calendar: self.calendar.clone(),
-            templates: self.templates_dir.clone(),
+            templates_dir: self.templates_dir.clone(),
             rules: self.rules.clone(),
         }
+    }
+
+    /// The database URL given, or the embedded database in the data folder.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite:{}",
+                self.data_dir.join("contract-review.db").display()
+            )
+        })
     }
 
     pub fn database_options(&self) -> DatabaseOptions {
@@ -113,7 +164,8 @@ impl GlobalArgs {
 impl fmt::Debug for GlobalArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GlobalArgs")
-            .field("database_url", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url()))
             .field("db_max_connections", &self.db_max_connections)
             .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("workflow", &self.workflow)
@@ -169,6 +221,21 @@ pub enum Command {
     /// Screen contract drafts offline for prohibited activities. Exit status: 0 without blocking
     /// findings, 2 with them, 1 on error.
     Screen(ScreenArgs),
+    /// The workflow, rule book, calendar and templates built into the binary.
+    #[command(subcommand)]
+    Defaults(DefaultsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DefaultsCommand {
+    /// Write the built-in files under DIR (workflows/…, templates/…) for an operator to
+    /// customise, then pass them with --workflow, --rules, --calendar and --templates-dir.
+    Export {
+        dir: PathBuf,
+        /// Overwrite files that exist already.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -223,7 +290,7 @@ pub enum AuditCommand {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "CONTRACT_REVIEW_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "CONTRACT_REVIEW_BIND", default_value = DEFAULT_BIND)]
     pub bind: SocketAddr,
 
     /// Seed a demo agency tree, users and drafts (idempotent) and print their logins.
@@ -245,19 +312,15 @@ pub struct ServeArgs {
 pub struct MailSettings {
     /// Where mail goes: `smtp://user:pass@host:587?tls=required` (also `tls=opportunistic`, and
     /// `tls=none` for a local relay), `smtps://user:pass@host:465`, or `file://DIR` to write
-    /// `.eml` files.
-    #[arg(
-        long,
-        env = "CONTRACT_REVIEW_MAIL_URL",
-        default_value = "file://data/mail"
-    )]
-    pub mail_url: String,
+    /// `.eml` files. Default: `file://DATA_DIR/mail`.
+    #[arg(long, env = "CONTRACT_REVIEW_MAIL_URL")]
+    pub mail_url: Option<String>,
 
     /// The sender address of every e-mail.
     #[arg(
         long,
         env = "CONTRACT_REVIEW_MAIL_FROM",
-        default_value = "合同审查 <contract-review@localhost>"
+        default_value = DEFAULT_MAIL_FROM
     )]
     pub mail_from: String,
 
@@ -265,36 +328,36 @@ pub struct MailSettings {
     #[arg(
         long,
         env = "CONTRACT_REVIEW_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
+        default_value = DEFAULT_PUBLIC_URL
     )]
     pub public_url: String,
 
     /// Attempts before a mail that keeps failing temporarily is marked failed.
-    #[arg(long, env = "CONTRACT_REVIEW_MAIL_MAX_ATTEMPTS", default_value_t = 8)]
+    #[arg(long, env = "CONTRACT_REVIEW_MAIL_MAX_ATTEMPTS", default_value_t = DEFAULT_MAIL_MAX_ATTEMPTS)]
     pub mail_max_attempts: u32,
 
     /// The first retry delay in milliseconds; it doubles with each attempt (up to an hour).
     #[arg(
         long,
         env = "CONTRACT_REVIEW_MAIL_RETRY_BASE_MS",
-        default_value_t = 5_000
+        default_value_t = DEFAULT_MAIL_RETRY_BASE_MS
     )]
     pub mail_retry_base_ms: u64,
 
     /// How often the dispatcher looks for due mail, in milliseconds.
-    #[arg(long, env = "CONTRACT_REVIEW_MAIL_POLL_MS", default_value_t = 500)]
+    #[arg(long, env = "CONTRACT_REVIEW_MAIL_POLL_MS", default_value_t = DEFAULT_MAIL_POLL_MS)]
     pub mail_poll_ms: u64,
 
     /// Mails sent at once (and SMTP connections kept open). Each SMTP message costs a few round
     /// trips, so throughput comes from sending in parallel.
-    #[arg(long, env = "CONTRACT_REVIEW_MAIL_CONCURRENCY", default_value_t = 32)]
+    #[arg(long, env = "CONTRACT_REVIEW_MAIL_CONCURRENCY", default_value_t = DEFAULT_MAIL_CONCURRENCY)]
     pub mail_concurrency: u32,
 
     /// How often deadlines are checked for reminders and escalations, in seconds.
     #[arg(
         long,
         env = "CONTRACT_REVIEW_REMINDER_INTERVAL_SECS",
-        default_value_t = 300
+        default_value_t = DEFAULT_REMINDER_INTERVAL_SECS
     )]
     pub reminder_interval_secs: u64,
 }
@@ -302,14 +365,14 @@ pub struct MailSettings {
 impl Default for MailSettings {
     fn default() -> Self {
         Self {
-            mail_url: "file://data/mail".into(),
-            mail_from: "合同审查 <contract-review@localhost>".into(),
-            public_url: "http://127.0.0.1:8080".into(),
-            mail_max_attempts: 8,
-            mail_retry_base_ms: 5_000,
-            mail_poll_ms: 500,
-            mail_concurrency: 32,
-            reminder_interval_secs: 300,
+            mail_url: None,
+            mail_from: DEFAULT_MAIL_FROM.into(),
+            public_url: DEFAULT_PUBLIC_URL.into(),
+            mail_max_attempts: DEFAULT_MAIL_MAX_ATTEMPTS,
+            mail_retry_base_ms: DEFAULT_MAIL_RETRY_BASE_MS,
+            mail_poll_ms: DEFAULT_MAIL_POLL_MS,
+            mail_concurrency: DEFAULT_MAIL_CONCURRENCY,
+            reminder_interval_secs: DEFAULT_REMINDER_INTERVAL_SECS,
         }
     }
 }
@@ -317,7 +380,7 @@ impl Default for MailSettings {
 impl fmt::Debug for MailSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MailSettings")
-            .field("mail_url", &redact_url(&self.mail_url))
+            .field("mail_url", &self.mail_url.as_deref().map(redact_url))
             .field("mail_from", &self.mail_from)
             .field("public_url", &self.public_url)
             .field("mail_max_attempts", &self.mail_max_attempts)
@@ -333,14 +396,14 @@ impl fmt::Debug for MailSettings {
 #[derive(Debug, Clone, Args)]
 pub struct HttpSettings {
     /// Largest accepted request body, in bytes (larger ones get 413).
-    #[arg(long, env = "CONTRACT_REVIEW_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    #[arg(long, env = "CONTRACT_REVIEW_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
     /// Seconds a request may take before it is abandoned (408).
     #[arg(
         long,
         env = "CONTRACT_REVIEW_REQUEST_TIMEOUT_SECS",
-        default_value_t = 30
+        default_value_t = DEFAULT_REQUEST_TIMEOUT_SECS
     )]
     pub request_timeout_secs: u64,
 
@@ -359,8 +422,8 @@ impl HttpSettings {
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
-            max_body_bytes: 2 * 1024 * 1024,
-            request_timeout_secs: 30,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
             client_ip_header: None,
         }
     }
@@ -370,14 +433,14 @@ impl Default for HttpSettings {
 #[derive(Debug, Clone, Args)]
 pub struct AuthSettings {
     /// Hours an API token stays valid after sign-in.
-    #[arg(long, env = "CONTRACT_REVIEW_TOKEN_TTL_HOURS", default_value_t = 12)]
+    #[arg(long, env = "CONTRACT_REVIEW_TOKEN_TTL_HOURS", default_value_t = DEFAULT_TOKEN_TTL_HOURS)]
     pub token_ttl_hours: u32,
 
     /// Failed sign-ins allowed per account within the window before further attempts get 429.
     #[arg(
         long,
         env = "CONTRACT_REVIEW_LOGIN_MAX_FAILURES_PER_ACCOUNT",
-        default_value_t = 5
+        default_value_t = DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT
     )]
     pub login_max_failures_per_account: u32,
 
@@ -385,7 +448,7 @@ pub struct AuthSettings {
     #[arg(
         long,
         env = "CONTRACT_REVIEW_LOGIN_MAX_FAILURES_PER_ADDRESS",
-        default_value_t = 20
+        default_value_t = DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS
     )]
     pub login_max_failures_per_address: u32,
 
@@ -393,7 +456,7 @@ pub struct AuthSettings {
     #[arg(
         long,
         env = "CONTRACT_REVIEW_LOGIN_WINDOW_MINUTES",
-        default_value_t = 15
+        default_value_t = DEFAULT_LOGIN_WINDOW_MINUTES
     )]
     pub login_window_minutes: u32,
 }
@@ -401,10 +464,10 @@ pub struct AuthSettings {
 impl Default for AuthSettings {
     fn default() -> Self {
         Self {
-            token_ttl_hours: 12,
-            login_max_failures_per_account: 5,
-            login_max_failures_per_address: 20,
-            login_window_minutes: 15,
+            token_ttl_hours: DEFAULT_TOKEN_TTL_HOURS,
+            login_max_failures_per_account: DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+            login_max_failures_per_address: DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS,
+            login_window_minutes: DEFAULT_LOGIN_WINDOW_MINUTES,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod defaults;
 pub mod domain;
 pub mod error;
 pub mod http;
@@ -16,6 +17,7 @@ pub mod screening;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod templates;
 pub mod workflow;
 
 use std::future::Future;
@@ -25,24 +27,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use config::{AuthSettings, HttpSettings, MailSettings};
+pub use config::Settings;
 use http::AppState;
 use http::metrics::Metrics;
 use notify::Dispatcher;
-use resources::{ResourcePaths, Resources};
+use resources::Resources;
 use service::Service;
-use store::DatabaseOptions;
-
-/// What the service needs to start.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub database_url: String,
-    pub database: DatabaseOptions,
-    pub http: HttpSettings,
-    pub auth: AuthSettings,
-    pub mail: MailSettings,
-    pub resources: ResourcePaths,
-}
 
 /// The assembled application: store, services, metrics, router.
 pub struct App {
@@ -50,20 +40,35 @@ pub struct App {
     dispatcher: Dispatcher,
 }
 
+/// Opens (and migrates) the database, loads and checks the workflow, calendar, rule book and
+/// templates, and wires the services: what the API, the pages and the command line all use.
+///
+/// # Errors
+/// When the database cannot be opened or migrated, or a configuration file is invalid.
+pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
+    let store = store::connect(&settings.database_url, &settings.database).await?;
+    let resources = Resources::load(&settings.overrides)?;
+    Service::new(
+        store,
+        settings.auth.clone(),
+        &settings.mail.public_url,
+        resources,
+    )
+    .await
+}
+
 impl App {
-    /// Opens (and migrates) the database, loads and checks the workflow, calendar and templates,
-    /// and wires the services.
+    /// The service, the web pages and the mail dispatcher.
     ///
     /// # Errors
-    /// When the database cannot be opened or migrated, or a configuration file is invalid.
+    /// See [`open_service`]; also an invalid page template or mail setting.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = store::connect(&settings.database_url, &settings.database).await?;
-        let resources = Resources::load(&settings.resources)?;
-        let pages = http::ui::Pages::load(&settings.resources.templates.join("web"))?;
+        let service = open_service(&settings).await?;
+        let pages = http::ui::Pages::load(&settings.overrides)?;
         let secure_cookies = settings.mail.public_url.starts_with("https://");
-        let service =
-            Service::new(store, settings.auth, &settings.mail.public_url, resources).await?;
-        let dispatcher = Dispatcher::new(service.clone(), settings.mail)?;
+        let mut mail = settings.mail.clone();
+        mail.mail_url = Some(settings.mail_url());
+        let dispatcher = Dispatcher::new(service.clone(), mail)?;
         let state = AppState {
             service,
             metrics: Arc::new(Metrics::new()),

@@ -1,38 +1,19 @@
-//! The files the service is configured by: the workflow definition, the working-day calendar,
-//! the screening rule book and the templates. Read once at start-up; a bad file stops the start with its name and line.
+//! The configuration files, read and checked once at start-up: the workflow definition, the
+//! working-day calendar, the screening rule book and the Markdown templates. A bad file stops
+//! the start with its name and line.
 
-use std::path::PathBuf;
+use anyhow::anyhow;
 
-use anyhow::{Context, anyhow};
-
-use crate::notify::Templates;
+use crate::defaults::{Overrides, Source};
 use crate::screening::RuleBook;
-use crate::workflow::WorkingCalendar;
-
-/// Where the files are (see `--workflow`, `--calendar`, `--templates-dir`).
-#[derive(Debug, Clone)]
-pub struct ResourcePaths {
-    pub workflow: PathBuf,
-    pub calendar: PathBuf,
-    pub templates: PathBuf,
-    pub rules: PathBuf,
-}
-
-impl Default for ResourcePaths {
-    fn default() -> Self {
-        Self {
-            workflow: PathBuf::from("workflows/contract-review.toml"),
-            calendar: PathBuf::from("workflows/calendar-cn.toml"),
-            templates: PathBuf::from("templates"),
-            rules: PathBuf::from("workflows/screening-rules.toml"),
-        }
-    }
-}
+use crate::templates::Templates;
+use crate::workflow::{self, Definition, WorkingCalendar};
 
 /// The loaded files.
 pub struct Resources {
-    pub workflow_file: String,
-    pub workflow_source: String,
+    /// The workflow file as read; the service stores it so that contracts pinned to it can
+    /// finish even after the file changes.
+    pub workflow: Source,
     pub calendar: WorkingCalendar,
     pub templates: Templates,
     pub rules: RuleBook,
@@ -40,24 +21,36 @@ pub struct Resources {
 
 impl Resources {
     /// # Errors
-    /// A missing or unreadable file, a calendar or template that does not parse.
-    pub fn load(paths: &ResourcePaths) -> anyhow::Result<Self> {
-        let workflow_file = paths.workflow.display().to_string();
-        let workflow_source = std::fs::read_to_string(&paths.workflow)
-            .with_context(|| format!("reading the workflow definition {workflow_file}"))?;
-        let calendar_file = paths.calendar.display().to_string();
-        let calendar_source = std::fs::read_to_string(&paths.calendar)
-            .with_context(|| format!("reading the working-day calendar {calendar_file}"))?;
-        let calendar =
-            WorkingCalendar::parse(&calendar_file, &calendar_source).map_err(|e| anyhow!(e))?;
-        let templates = Templates::load(&paths.templates)?;
-        let rules = crate::screen_cli::load_rules(&paths.rules)?;
+    /// An unreadable override, or a calendar, rule book or template that does not parse.
+    pub fn load(overrides: &Overrides) -> anyhow::Result<Self> {
+        let calendar = overrides.calendar()?;
         Ok(Self {
-            rules,
-            workflow_file,
-            workflow_source,
-            calendar,
-            templates,
+            workflow: overrides.workflow()?,
+            calendar: WorkingCalendar::parse(&calendar.origin, &calendar.text)
+                .map_err(|e| anyhow!(e))?,
+            templates: Templates::load(overrides)?,
+            rules: load_rules(overrides)?,
         })
     }
+}
+
+/// Reads and validates the rule book.
+///
+/// # Errors
+/// Every problem in the file, with its line.
+pub fn load_rules(overrides: &Overrides) -> anyhow::Result<RuleBook> {
+    let source = overrides.rules()?;
+    RuleBook::parse(&source.origin, &source.text)
+        .map_err(|problems| anyhow!("the rule book is invalid:\n{}", problems.join("\n")))
+}
+
+/// Parses and validates a workflow definition against the e-mail templates it names.
+///
+/// # Errors
+/// Every problem in the file, with its line.
+pub fn check_workflow(source: &Source, templates: &Templates) -> anyhow::Result<Definition> {
+    workflow::parse(&source.origin, &source.text, &|event| {
+        templates.has_email(event)
+    })
+    .map_err(|errors| anyhow!("the workflow file is invalid:\n{errors}"))
 }

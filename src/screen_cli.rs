@@ -7,7 +7,9 @@ use anyhow::{Context, anyhow};
 use serde::Serialize;
 
 use crate::config::{ScreenArgs, ScreenFormat};
+use crate::defaults::Overrides;
 use crate::domain::ContractType;
+use crate::resources::load_rules;
 use crate::screening::{Facts, Report, RuleBook, Severity, Status, eval, screen};
 
 #[derive(Serialize)]
@@ -21,8 +23,8 @@ struct FileReport<'a> {
 ///
 /// # Errors
 /// An unreadable file or rule book, invalid facts.
-pub fn run(rules: &Path, args: &ScreenArgs) -> anyhow::Result<ExitCode> {
-    let book = load_rules(rules)?;
+pub fn run(overrides: &Overrides, args: &ScreenArgs) -> anyhow::Result<ExitCode> {
+    let book = load_rules(overrides)?;
     if let Some(corpus) = &args.eval {
         let evaluation = evaluate_corpus(&book, corpus)?;
         print_evaluation(&evaluation);
@@ -58,17 +60,6 @@ pub fn run(rules: &Path, args: &ScreenArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Reads and validates the rule book.
-///
-/// # Errors
-/// Every problem in the file, with its line.
-pub fn load_rules(path: &Path) -> anyhow::Result<RuleBook> {
-    let source = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the rule book {}", path.display()))?;
-    RuleBook::parse(&path.display().to_string(), &source)
-        .map_err(|problems| anyhow!("the rule book is invalid:\n{}", problems.join("\n")))
 }
 
 fn facts(args: &ScreenArgs) -> anyhow::Result<Facts> {

@@ -45,7 +45,11 @@ impl Dispatcher {
     /// # Errors
     /// An invalid mail URL or sender address.
     pub fn new(service: Service, settings: MailSettings) -> anyhow::Result<Self> {
-        let mailer = Mailer::from_url(&settings.mail_url, settings.mail_concurrency)?;
+        let url = settings
+            .mail_url
+            .as_deref()
+            .context("no mail URL was given to the dispatcher")?;
+        let mailer = Mailer::from_url(url, settings.mail_concurrency)?;
         let from: Mailbox = settings
             .mail_from
             .parse()

@@ -25,10 +25,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::config::AuthSettings;
 use crate::domain::Principal;
-use crate::notify::Templates;
 use crate::resources::Resources;
 use crate::screening::RuleBook;
 use crate::store::{AuditMeta, SharedStore};
+use crate::templates::Templates;
 use crate::workflow::WorkingCalendar;
 use workflows::Workflows;
 
@@ -81,18 +81,10 @@ impl Service {
         let templates = resources.templates;
         for event in ["reminder", "escalation"] {
             if !templates.has_email(event) {
-                anyhow::bail!(
-                    "missing the e-mail template templates/email/{event}.md (deadline mail)"
-                );
+                anyhow::bail!("missing the e-mail template email/{event}.md (deadline mail)");
             }
         }
-        let workflows = Workflows::load(
-            &store,
-            &resources.workflow_file,
-            &resources.workflow_source,
-            &|event| templates.has_email(event),
-        )
-        .await?;
+        let workflows = Workflows::load(&store, &resources.workflow, &templates).await?;
         let decoy_hash = password::hash(password::DECOY.to_owned()).await?;
         Ok(Self {
             store,

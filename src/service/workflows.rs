@@ -9,7 +9,10 @@ use anyhow::{Context, anyhow, bail};
 use sha2::{Digest, Sha256};
 
 use super::now;
+use crate::defaults::Source;
+use crate::resources::check_workflow;
 use crate::store::{SharedStore, WorkflowRecord};
+use crate::templates::Templates;
 use crate::workflow::{self, Definition};
 
 pub struct Workflows {
@@ -32,17 +35,16 @@ impl Workflows {
     /// `version` while contracts may be pinned to the old content.
     pub async fn load(
         store: &SharedStore,
-        file: &str,
-        source: &str,
-        template_exists: &dyn Fn(&str) -> bool,
+        source: &Source,
+        templates: &Templates,
     ) -> anyhow::Result<Self> {
-        let current =
-            workflow::parse(file, source, template_exists).map_err(|errors| anyhow!("{errors}"))?;
+        let current = check_workflow(source, templates)?;
+        let file = &source.origin;
         let record = WorkflowRecord {
             id: current.id.clone(),
             version: current.version,
-            sha256: hex::encode(Sha256::digest(source.as_bytes())),
-            source: source.to_owned(),
+            sha256: hex::encode(Sha256::digest(source.text.as_bytes())),
+            source: source.text.clone(),
             loaded_at: now(),
         };
         let stored = store

@@ -348,8 +348,8 @@ async fn contracts_finish_under_the_workflow_version_they_started_with(app: Test
         s.replace("version = 1", "version = 2")
             .replace("500_000_000", "50_000_000")
     });
-    let resources = |workflow| contract_review::resources::ResourcePaths {
-        workflow,
+    let resources = |workflow| contract_review::defaults::Overrides {
+        workflow: Some(workflow),
         ..Default::default()
     };
     let (second, _) =

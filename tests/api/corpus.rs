@@ -4,8 +4,7 @@ use std::path::Path;
 
 #[test]
 fn the_screen_keeps_its_precision_and_recall_on_the_corpus() {
-    let book = contract_review::screen_cli::load_rules(Path::new("workflows/screening-rules.toml"))
-        .unwrap();
+    let book = contract_review::resources::load_rules(&Default::default()).unwrap();
     let evaluation =
         contract_review::screen_cli::evaluate_corpus(&book, Path::new("tests/corpus")).unwrap();
 

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::Once;
 
 use contract_review::config::{AuthSettings, HttpSettings, MailSettings};
-use contract_review::resources::ResourcePaths;
+use contract_review::defaults::Overrides;
 use contract_review::service::Actor;
 use contract_review::service::directory::UserInput;
 use contract_review::store::DatabaseOptions;
@@ -137,10 +137,10 @@ impl TestApp {
         init_logging();
         let mail_dir = tempfile::tempdir().expect("mail directory");
         let mail = mail.unwrap_or_else(|| MailSettings {
-            mail_url: format!("file://{}", mail_dir.path().display()),
+            mail_url: Some(format!("file://{}", mail_dir.path().display())),
             ..fast_mail()
         });
-        let (server, app_service) = Server::start(&database_url, mail, ResourcePaths::default())
+        let (server, app_service) = Server::start(&database_url, mail, Overrides::default())
             .await
             .expect("build the app");
         let base = server.base.clone();
@@ -338,6 +338,7 @@ impl TestApp {
 pub struct Server {
     pub base: String,
     shutdown: Option<oneshot::Sender<()>>,
+    _data_dir: tempfile::TempDir,
 }
 
 impl Server {
@@ -345,15 +346,17 @@ impl Server {
     pub async fn start(
         database_url: &str,
         mail: MailSettings,
-        resources: ResourcePaths,
+        overrides: Overrides,
     ) -> anyhow::Result<(Self, contract_review::service::Service)> {
+        let data_dir = tempfile::tempdir()?;
         let settings = Settings {
             database_url: database_url.to_owned(),
             database: DatabaseOptions::default(),
+            data_dir: data_dir.path().to_owned(),
+            overrides,
             http: HttpSettings::default(),
             auth: AuthSettings::default(),
             mail,
-            resources,
         };
         let app = App::build(settings).await?;
         let service = app.service().clone();
@@ -371,6 +374,7 @@ impl Server {
             Self {
                 base,
                 shutdown: Some(shutdown),
+                _data_dir: data_dir,
             },
             service,
         ))

@@ -185,7 +185,7 @@ impl SmtpServer {
     /// Mail settings pointing at this server, without TLS (a local relay).
     pub fn settings(&self) -> MailSettings {
         MailSettings {
-            mail_url: format!("smtp://127.0.0.1:{}?tls=none", self.port),
+            mail_url: Some(format!("smtp://127.0.0.1:{}?tls=none", self.port)),
             mail_from: "合同审查 <review@city.gov.cn>".into(),
             public_url: "https://review.city.gov.cn".into(),
             ..fast_mail()

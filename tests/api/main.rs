@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod admin;
+mod anywhere;
 mod auth;
 mod browser;
 mod cli;

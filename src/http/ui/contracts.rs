@@ -24,13 +24,13 @@ use crate::domain::{
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::ApiPath;
-use crate::notify::markdown_to_html;
 use crate::screening::Report;
 use crate::service::contracts::ListParams;
 use crate::service::idempotency::Outcome;
 use crate::service::overview::ContractOverview;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
 use crate::store::{Contract, Finding};
+use crate::templates::markdown_to_html;
 
 /// Lines of unchanged text shown around each change in a diff.
 const DIFF_CONTEXT_LINES: usize = 3;

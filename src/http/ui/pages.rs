@@ -1,13 +1,12 @@
-//! The page templates (`templates/web/*.html`, minijinja, HTML auto-escaping) and the style
-//! sheet, read once at start-up.
-
-use std::path::Path;
+//! The page templates (`web/*.html`, minijinja, HTML auto-escaping) and the style sheet, loaded
+//! once at start-up.
 
 use anyhow::{Context, anyhow};
 use axum::response::Html;
 use chrono::{DateTime, Utc};
 use minijinja::{Environment, UndefinedBehavior, Value};
 
+use crate::defaults::Overrides;
 use crate::domain::Money;
 use crate::error::Error;
 use crate::workflow::calendar::beijing;
@@ -18,42 +17,34 @@ pub struct Pages {
 }
 
 impl Pages {
-    /// Reads every `*.html` template and `site.css` from `dir`.
+    /// The built-in page templates (`web/*.html`) and style sheet, with the operator's laid over
+    /// them.
     ///
     /// # Errors
-    /// A missing directory or style sheet, an unreadable file, a template syntax error.
-    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+    /// An unreadable override, a missing style sheet or error page, a template syntax error.
+    pub fn load(overrides: &Overrides) -> anyhow::Result<Self> {
         let mut env = Environment::new();
         // A page shows what it has: a missing error or value reads as nothing.
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
-        let entries = std::fs::read_dir(dir)
-            .with_context(|| format!("reading the page templates in {}", dir.display()))?;
-        for entry in entries {
-            let path = entry?.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("html") {
-                continue;
+        let mut stylesheet = None;
+        for source in overrides.templates("web")? {
+            let name = source.name.trim_start_matches("web/").to_owned();
+            if name == "site.css" {
+                stylesheet = Some(source.text);
+            } else if name.ends_with(".html") {
+                env.add_template_owned(name, source.text)
+                    .with_context(|| format!("parsing {}", source.origin))?;
             }
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .ok_or_else(|| anyhow!("{} has no UTF-8 name", path.display()))?
-                .to_owned();
-            let source = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            env.add_template_owned(name, source)
-                .with_context(|| format!("parsing {}", path.display()))?;
         }
         env.add_filter("money", money);
         env.add_filter("when", when);
         env.add_filter("short", short);
-        let css = dir.join("site.css");
-        let stylesheet = std::fs::read_to_string(&css)
-            .with_context(|| format!("reading the style sheet {}", css.display()))?;
+        let stylesheet = stylesheet.context("the style sheet web/site.css is missing")?;
         let pages = Self { env, stylesheet };
         pages
             .env
             .get_template("error.html")
-            .context("templates/web/error.html is required")?;
+            .context("the page template web/error.html is required")?;
         Ok(pages)
     }
 

@@ -1,4 +1,5 @@
-//! Loading and rendering the Markdown templates: the opinion letter and one e-mail per event.
+//! The Markdown templates people read: the review opinion letter and one e-mail per event,
+//! rendered with minijinja and turned into HTML by pulldown-cmark.
 //!
 //! An e-mail template starts with TOML front matter holding its subject:
 //!
@@ -15,12 +16,13 @@
 //! never passed through to HTML.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use minijinja::Environment;
 use pulldown_cmark::{Event, Options, Parser, html};
 use serde::{Deserialize, Serialize};
+
+use crate::defaults::{Overrides, Source};
 
 pub const OPINION: &str = "opinion.md";
 
@@ -73,38 +75,40 @@ fn as_is(text: &str) -> String {
 }
 
 impl Templates {
-    /// Reads `DIR/opinion.md` and every `DIR/email/<event>.md`.
+    /// The built-in templates with the operator's laid over them.
     ///
     /// # Errors
-    /// A missing directory or opinion template, an unreadable file, a template syntax error.
-    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+    /// A missing opinion template, an unreadable file, a template syntax error.
+    pub fn load(overrides: &Overrides) -> anyhow::Result<Self> {
+        let top = overrides.templates("")?;
+        let opinion = top
+            .iter()
+            .find(|s| s.name == OPINION)
+            .context("the opinion letter template opinion.md is missing")?;
+        Self::from_sources(opinion, &overrides.templates("email")?)
+    }
+
+    /// Parses the opinion letter and the `email/<event>.md` templates.
+    ///
+    /// # Errors
+    /// A template syntax error or an e-mail template without its front matter.
+    pub fn from_sources(opinion: &Source, emails: &[Source]) -> anyhow::Result<Self> {
         let mut escaped = environment(escape_markdown);
         let mut plain = environment(as_is);
-        let opinion_path = dir.join(OPINION);
-        let opinion = std::fs::read_to_string(&opinion_path).with_context(|| {
-            format!(
-                "reading the opinion letter template {}",
-                opinion_path.display()
-            )
-        })?;
         escaped
-            .add_template_owned(OPINION.to_owned(), opinion)
-            .map_err(|e| anyhow!("{}: {e}", opinion_path.display()))?;
-        let mut emails = BTreeSet::new();
-        let email_dir = dir.join("email");
-        let entries = std::fs::read_dir(&email_dir)
-            .with_context(|| format!("reading the e-mail templates in {}", email_dir.display()))?;
-        for entry in entries {
-            let path = entry?.path();
-            let event = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned);
-            let (Some(event), Some("md")) = (event, path.extension().and_then(|e| e.to_str()))
+            .add_template_owned(OPINION.to_owned(), opinion.text.clone())
+            .map_err(|e| anyhow!("{}: {e}", opinion.origin))?;
+        let mut events = BTreeSet::new();
+        for source in emails {
+            let Some(event) = source
+                .name
+                .strip_prefix("email/")
+                .and_then(|name| name.strip_suffix(".md"))
             else {
                 continue;
             };
-            let file = path.display().to_string();
-            let source =
-                std::fs::read_to_string(&path).with_context(|| format!("reading {file}"))?;
-            let (front, body) = split_front_matter(&file, &source)?;
+            let file = &source.origin;
+            let (front, body) = split_front_matter(file, &source.text)?;
             let add = |env: &mut Environment<'static>, name: String, source: String| {
                 env.add_template_owned(name, source)
                     .map_err(|e| anyhow!("{file}: {e}"))
@@ -112,12 +116,12 @@ impl Templates {
             add(&mut plain, format!("{event}.subject"), front.subject)?;
             add(&mut plain, format!("{event}.md"), body.clone())?;
             add(&mut escaped, format!("{event}.md"), body)?;
-            emails.insert(event);
+            events.insert(event.to_owned());
         }
         Ok(Self {
             escaped,
             plain,
-            emails,
+            emails: events,
         })
     }
 
@@ -218,7 +222,7 @@ mod tests {
 
     #[test]
     fn the_repository_templates_render_in_both_forms() {
-        let templates = Templates::load(Path::new("templates")).unwrap();
+        let templates = Templates::load(&Overrides::default()).unwrap();
         let context = serde_json::json!({
             "contract": { "title": "采购合同\nBcc: evil@x.cn", "counterparty": "某公司", "body_version": 2,
                           "body_sha256": "ab12", "state": "approved" },
