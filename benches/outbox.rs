@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use contract_review::config::{AuthSettings, HttpSettings, MailSettings};
 use contract_review::defaults::Overrides;
-use contract_review::domain::contract::ContractDraft;
+use contract_review::domain::ContractDraft;
+use contract_review::domain::OutgoingMail;
 use contract_review::notify::Dispatcher;
 use contract_review::service::directory::UserInput;
 use contract_review::service::{Actor, Service, now};
-use contract_review::store::{DatabaseOptions, OutboxMessage, ReminderMail};
+use contract_review::store::{DatabaseOptions, ReminderMail, SharedStore};
 use contract_review::{App, Settings};
 use uuid::Uuid;
 
@@ -55,9 +56,11 @@ async fn start_smtp(
 }
 
 /// A service over a fresh SQLite database with one contract to hang the mails on.
-async fn service(dir: &std::path::Path) -> anyhow::Result<(Service, Uuid)> {
+/// The service, and the store under it for queuing mail in bulk.
+async fn service(dir: &std::path::Path) -> anyhow::Result<(Service, SharedStore, Uuid)> {
+    let url = format!("sqlite:{}", dir.join("outbox.db").display());
     let settings = Settings {
-        database_url: format!("sqlite:{}", dir.join("outbox.db").display()),
+        database_url: url.clone(),
         database: DatabaseOptions::default(),
         data_dir: std::env::temp_dir(),
         http: HttpSettings::default(),
@@ -110,11 +113,12 @@ async fn service(dir: &std::path::Path) -> anyhow::Result<(Service, Uuid)> {
         contract_review::service::idempotency::Outcome::Fresh(detail) => detail.contract.id,
         contract_review::service::idempotency::Outcome::Replayed { .. } => bail!("replayed"),
     };
-    Ok((service, contract))
+    let store = contract_review::store::connect(&url, &DatabaseOptions::default()).await?;
+    Ok((service, store, contract))
 }
 
 async fn queue(
-    service: &Service,
+    store: &SharedStore,
     contract: Uuid,
     mails: usize,
     round: usize,
@@ -126,7 +130,7 @@ async fn queue(
             kind: "reminder",
             day: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()
                 + chrono::Days::new(round as u64),
-            message: OutboxMessage {
+            message: OutgoingMail {
                 id: Uuid::now_v7(),
                 contract_id: Some(contract),
                 event: "reminder".into(),
@@ -137,7 +141,7 @@ async fn queue(
             },
         })
         .collect();
-    let queued = service.store().enqueue_reminders(&reminders, now()).await?;
+    let queued = store.enqueue_reminders(&reminders, now()).await?;
     if queued != mails {
         bail!("queued {queued} of {mails}");
     }
@@ -159,9 +163,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let dir = tempfile::tempdir()?;
     let (port, _smtp) = start_smtp(&handler, &dir.path().join("maildir")).await?;
-    let (service, contract) = service(dir.path()).await?;
+    let (service, store, contract) = service(dir.path()).await?;
     for (round, concurrency) in [1u32, 8, 32, 64].into_iter().enumerate() {
-        queue(&service, contract, mails, round).await?;
+        queue(&store, contract, mails, round).await?;
         let settings = MailSettings {
             mail_url: Some(format!("smtp://127.0.0.1:{port}?tls=none")),
             mail_from: "合同审查 <review@bench.cn>".into(),

@@ -62,7 +62,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         address = %listener.local_addr()?,
         database = %redact_url(&database_url),
-        backend = app.service().store().backend(),
+        backend = app.service().backend_name(),
         workflow = %app.service().current_workflow().key(),
         "contract-review listening"
     );

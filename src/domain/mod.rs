@@ -1,18 +1,35 @@
 //! Plain types of the contract-review domain. No I/O, no clock, no database: values are parsed
-//! here once at the boundary ("parse, don't validate") and trusted everywhere after.
+//! here once at the boundary ("parse, don't validate") and trusted everywhere after. These are
+//! also what the API and the pages show.
 
 pub mod access;
+pub mod agency;
 pub mod audit;
 pub mod choice;
 pub mod contract;
+pub mod delegation;
+pub mod draft;
 pub mod email;
 pub mod field;
+pub mod finding;
+pub mod judgment;
+pub mod mail;
 pub mod money;
+pub mod review;
 pub mod role;
+pub mod user;
 
 pub use access::{Principal, Visibility};
-pub use contract::{ContractState, ContractType, NewContract};
+pub use agency::Agency;
+pub use contract::{Contract, ContractDetail, ContractState, ContractType, ContractVersion};
+pub use delegation::Delegation;
+pub use draft::{Body, ContractDraft, NewContract};
 pub use email::Email;
 pub use field::{FieldError, FieldErrors};
+pub use finding::{Finding, Waiver};
+pub use judgment::{Judgment, JudgmentKind, JudgmentPayment, JudgmentStatus, JudgmentSummary};
+pub use mail::{Delivery, OutboxStatus, OutgoingMail, QueuedMail};
 pub use money::Money;
+pub use review::{ContractTransition, Outcome};
 pub use role::{Role, Roles};
+pub use user::User;

@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::extract::{ApiJson, Auth};
+use crate::domain::Agency;
 use crate::error::{Problem, Result};
 use crate::service::Actor;
-use crate::store::Agency;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_agency, list_agencies))

@@ -10,9 +10,9 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::extract::{ApiJson, Auth, ClientAddr};
+use crate::domain::User;
 use crate::error::{Problem, Result};
 use crate::service::views::TokenView;
-use crate::store::User;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

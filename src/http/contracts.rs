@@ -13,13 +13,13 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::domain::ContractDetail;
+use crate::domain::ContractDraft;
 use crate::domain::ContractState;
-use crate::domain::contract::ContractDraft;
 use crate::error::{Error, Problem, Result};
 use crate::service::contracts::{ListParams, parse_idempotency_key};
 use crate::service::idempotency::Outcome;
 use crate::service::views::{ContractPage, VersionView};
-use crate::store::ContractDetail;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

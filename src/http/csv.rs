@@ -3,8 +3,8 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::domain::JudgmentSummary;
 use crate::error::Result;
-use crate::store::JudgmentSummary;
 
 /// A header row and the rows under it.
 pub struct Table {

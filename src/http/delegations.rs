@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::extract::{ApiJson, ApiPath, Auth};
+use crate::domain::Delegation;
 use crate::error::{Problem, Result};
 use crate::service::delegations::DelegationInput;
-use crate::store::Delegation;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::domain::{Judgment, JudgmentKind, JudgmentSummary};
 use crate::error::{Problem, Result};
 use crate::service::judgments::JudgmentInput;
-use crate::store::{Judgment, JudgmentKind, JudgmentSummary};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -14,7 +14,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::store::PoolStats;
+use crate::service::ops::PoolGauge;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -77,7 +77,7 @@ impl Metrics {
     }
 
     /// The metrics in the Prometheus/OpenMetrics text format.
-    pub fn render(&self, pool: PoolStats) -> String {
+    pub fn render(&self, pool: PoolGauge) -> String {
         self.pool_open.set(i64::from(pool.open));
         self.pool_idle.set(i64::from(pool.idle));
         let mut text = String::new();

@@ -28,7 +28,7 @@ async fn healthz() -> &'static str {
     (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
 ))]
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.service.store().ping().await {
+    match state.service.ping().await {
         Ok(()) => "ready".into_response(),
         Err(error) => {
             tracing::warn!(error = ?error, "readiness check failed");
@@ -55,7 +55,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus metrics in the OpenMetrics text format.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Metrics", body = String, content_type = "application/openmetrics-text")))]
 async fn metrics(State(state): State<AppState>) -> Response {
-    let text = state.metrics.render(state.service.store().pool_stats());
+    let text = state.metrics.render(state.service.pool_gauge());
     let content_type =
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
     ([(header::CONTENT_TYPE, content_type)], text).into_response()

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::extract::{ApiPath, ApiQuery, Auth};
+use crate::domain::{OutboxStatus, QueuedMail};
 use crate::error::{Problem, Result};
-use crate::store::{OutboxRow, OutboxStatus};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,7 +32,7 @@ pub struct OutboxQuery {
 /// E-mails about contracts in the admin's jurisdiction, newest first (at most 200), with the
 /// last delivery error.
 #[utoipa::path(get, path = "/outbox", tag = "admin", security(("bearer" = [])), params(OutboxQuery), responses(
-    (status = 200, description = "Queued, sent and failed e-mails", body = [OutboxRow]),
+    (status = 200, description = "Queued, sent and failed e-mails", body = [QueuedMail]),
     (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "Unknown status", body = Problem, content_type = "application/problem+json"),
@@ -41,7 +41,7 @@ async fn list_outbox(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(query): ApiQuery<OutboxQuery>,
-) -> Result<Json<Vec<OutboxRow>>> {
+) -> Result<Json<Vec<QueuedMail>>> {
     Ok(Json(
         state
             .service

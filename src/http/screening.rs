@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::extract::{ApiJson, ApiPath, Auth};
+use crate::domain::Finding;
 use crate::error::{Problem, Result};
 use crate::screening::Report;
 use crate::service::screening::FindingsView;
-use crate::store::Finding;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

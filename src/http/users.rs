@@ -12,10 +12,10 @@ use uuid::Uuid;
 use super::AppState;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::domain::Role;
+use crate::domain::User;
 use crate::error::{Problem, Result};
 use crate::service::Actor;
 use crate::service::directory::UserInput;
-use crate::store::User;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -14,10 +14,11 @@ use uuid::Uuid;
 use super::AppState;
 use super::contracts::{idempotency_key, replayed};
 use super::extract::{ApiJson, ApiPath, Auth};
+use crate::domain::{ContractDetail, ContractTransition};
 use crate::error::{Problem, Result};
+use crate::service::history::AuditEventView;
 use crate::service::idempotency::Outcome;
-use crate::service::transitions::{AuditEventView, AvailableTransition, TransitionRequest};
-use crate::store::{ContractDetail, ContractTransition};
+use crate::service::transitions::{AvailableTransition, TransitionRequest};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

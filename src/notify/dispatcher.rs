@@ -14,8 +14,8 @@ use tokio::time::Instant;
 
 use super::mailer::{Mailer, SendError};
 use crate::config::MailSettings;
+use crate::domain::{Delivery, OutboxStatus, QueuedMail};
 use crate::service::{Service, now};
-use crate::store::{DeliveryRecord, OutboxRow, OutboxStatus, SharedStore};
 
 /// How long a claim protects a batch from other dispatchers.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
@@ -24,7 +24,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 pub struct Dispatcher {
     service: Service,
-    store: SharedStore,
     mailer: Arc<Mailer>,
     from: Mailbox,
     message_id_domain: String,
@@ -56,7 +55,6 @@ impl Dispatcher {
             .with_context(|| format!("invalid --mail-from {:?}", settings.mail_from))?;
         let message_id_domain = from.email.domain().to_owned();
         Ok(Self {
-            store: service.store().clone(),
             service,
             mailer: Arc::new(mailer),
             from,
@@ -98,8 +96,8 @@ impl Dispatcher {
         let claimed_at = now();
         let batch = i64::from(self.settings.mail_concurrency.max(1)) * 8;
         let rows = self
-            .store
-            .claim_outbox(claimed_at, claimed_at + LEASE, batch)
+            .service
+            .claim_mail(claimed_at, claimed_at + LEASE, batch)
             .await?;
         let count = rows.len();
         let permits = Arc::new(Semaphore::new(
@@ -121,13 +119,13 @@ impl Dispatcher {
             let (row, result) = joined.context("a mail task panicked")?;
             deliveries.push(self.outcome(&row, result));
         }
-        self.store.record_deliveries(&deliveries).await?;
+        self.service.record_deliveries(&deliveries).await?;
         Ok(count)
     }
 
-    fn outcome(&self, row: &OutboxRow, result: Result<(), SendError>) -> DeliveryRecord {
+    fn outcome(&self, row: &QueuedMail, result: Result<(), SendError>) -> Delivery {
         let at = now();
-        let record = |status, next_attempt_at, error| DeliveryRecord {
+        let record = |status, next_attempt_at, error| Delivery {
             id: row.id,
             status,
             at,

@@ -11,7 +11,7 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::store::OutboxRow;
+use crate::domain::QueuedMail;
 
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -78,7 +78,7 @@ impl Mailer {
         &self,
         from: &Mailbox,
         message_id_domain: &str,
-        row: &OutboxRow,
+        row: &QueuedMail,
     ) -> Result<(), SendError> {
         let message = compose(from, message_id_domain, row).map_err(|e| SendError {
             permanent: true,
@@ -111,7 +111,7 @@ impl Mailer {
 
 /// A multipart/alternative message with a Message-ID derived from the outbox row, so that a
 /// message sent twice (a crash between sending and recording) is recognisable as one.
-fn compose(from: &Mailbox, message_id_domain: &str, row: &OutboxRow) -> anyhow::Result<Message> {
+fn compose(from: &Mailbox, message_id_domain: &str, row: &QueuedMail) -> anyhow::Result<Message> {
     let to: Mailbox = row
         .recipient
         .parse()

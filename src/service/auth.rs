@@ -8,9 +8,10 @@ use sha2::{Digest, Sha256};
 
 use super::views::TokenView;
 use super::{Service, now, password};
+use crate::domain::User;
 use crate::domain::{Email, Principal};
 use crate::error::{Error, Result};
-use crate::store::{TokenRecord, User};
+use crate::store::TokenRecord;
 
 const TOKEN_PREFIX: &str = "crv_";
 

@@ -7,10 +7,11 @@ use super::transitions::refusal_error;
 use super::views::{ContractPage, VersionView};
 use super::{Service, now};
 use crate::domain::access::may_edit_contract;
-use crate::domain::contract::{Body, ContractDraft};
+use crate::domain::{Body, ContractDraft};
+use crate::domain::{Contract, ContractDetail, ContractVersion};
 use crate::domain::{ContractState, NewContract, Principal, Role};
 use crate::error::{Error, Result, stale};
-use crate::store::{BodyChange, Contract, ContractDetail, ContractFilter, NewContractRecord};
+use crate::store::{BodyChange, ContractFilter};
 use crate::workflow::engine;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
@@ -118,32 +119,45 @@ impl Service {
 
         let contract =
             NewContract::parse(draft).map_err(|errors| Error::Invalid(errors.into_vec()))?;
-        let record = NewContractRecord {
-            id: Uuid::now_v7(),
-            agency_id: principal.agency_id,
-            title: contract.title,
-            contract_type: contract.contract_type,
-            counterparty: contract.counterparty,
-            amount_fen: contract.amount.fen(),
-            funding_source: contract.funding_source,
-            agency_party: contract.agency_party,
+        let detail = self.new_contract_detail(principal, contract);
+        let saved = retry.save(201, &detail, detail.contract.created_at)?;
+        let committed = self.store.create_contract(&detail, saved.as_ref()).await;
+        retry.settle(&self.store, committed, detail).await
+    }
+
+    /// The contract a checked draft becomes, as it will read back once stored.
+    fn new_contract_detail(&self, principal: &Principal, contract: NewContract) -> ContractDetail {
+        let workflow = self.current_workflow();
+        let at = now();
+        ContractDetail {
+            contract: Contract {
+                id: Uuid::now_v7(),
+                agency_id: principal.agency_id,
+                title: contract.title,
+                contract_type: contract.contract_type,
+                counterparty: contract.counterparty,
+                amount_fen: contract.amount.fen(),
+                funding_source: contract.funding_source,
+                agency_party: contract.agency_party,
+                state: workflow.initial,
+                version: 1,
+                body_version: 1,
+                body_sha256: contract.body.sha256().to_owned(),
+                approved_sha256: None,
+                due_at: None,
+                workflow_id: workflow.id.clone(),
+                workflow_version: workflow.version,
+                created_by: principal.user_id,
+                created_at: at,
+                updated_at: at,
+            },
+            body_markdown: contract.body.markdown().to_owned(),
             signatories: contract
                 .signatories
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
-            body_markdown: contract.body.markdown().to_owned(),
-            body_sha256: contract.body.sha256().to_owned(),
-            state: self.current_workflow().initial,
-            workflow_id: self.current_workflow().id.clone(),
-            workflow_version: self.current_workflow().version,
-            created_by: principal.user_id,
-            created_at: now(),
-        };
-        let view = record.clone().into_detail();
-        let saved = retry.save(201, &view, record.created_at)?;
-        let committed = self.store.create_contract(&record, saved.as_ref()).await;
-        retry.settle(&self.store, committed, view).await
+        }
     }
 
     /// # Errors
@@ -212,22 +226,30 @@ impl Service {
         .map_err(refusal_error)?;
         let body = Body::parse(body_markdown)
             .map_err(|message| Error::invalid("body_markdown", message))?;
-        let at = now();
-        let new_version = (contract.body_version + 1, body.sha256(), body.markdown());
+        let version = ContractVersion {
+            number: contract.body_version + 1,
+            sha256: body.sha256().to_owned(),
+            created_by: principal.user_id,
+            created_at: now(),
+        };
         let transition = match plan {
             Some(plan) => Some(
-                self.transition_record(&situation, &plan, expected_version + 1, new_version, at)
-                    .await?,
+                self.transition_record(
+                    &situation,
+                    &plan,
+                    expected_version + 1,
+                    (version.number, &version.sha256, body.markdown()),
+                    version.created_at,
+                )
+                .await?,
             ),
             None => None,
         };
         let change = BodyChange {
             contract_id: id,
             expected_version,
+            version,
             body_markdown: body.markdown().to_owned(),
-            body_sha256: body.sha256().to_owned(),
-            actor_id: principal.user_id,
-            at,
         };
         self.store
             .replace_body(&change, transition.as_ref())
@@ -276,37 +298,6 @@ impl Service {
             version,
             body_markdown: Some(body),
         })
-    }
-}
-
-impl NewContractRecord {
-    /// The contract as it will read back once stored.
-    fn into_detail(self) -> ContractDetail {
-        ContractDetail {
-            contract: Contract {
-                id: self.id,
-                agency_id: self.agency_id,
-                title: self.title,
-                contract_type: self.contract_type,
-                counterparty: self.counterparty,
-                amount_fen: self.amount_fen,
-                funding_source: self.funding_source,
-                agency_party: self.agency_party,
-                state: self.state,
-                version: 1,
-                body_version: 1,
-                body_sha256: self.body_sha256,
-                approved_sha256: None,
-                due_at: None,
-                workflow_id: self.workflow_id,
-                workflow_version: self.workflow_version,
-                created_by: self.created_by,
-                created_at: self.created_at,
-                updated_at: self.created_at,
-            },
-            body_markdown: self.body_markdown,
-            signatories: self.signatories,
-        }
     }
 }
 

@@ -5,9 +5,9 @@ use chrono::{Days, NaiveDate};
 use uuid::Uuid;
 
 use super::{Actor, Service, now};
+use crate::domain::Delegation;
 use crate::domain::{Email, FieldErrors, Principal, Role, Roles};
 use crate::error::{Error, Result};
-use crate::store::Delegation;
 use crate::workflow::calendar::beijing_date;
 
 /// The longest delegation, in days: a year covers any leave.
@@ -108,10 +108,7 @@ impl Service {
         let today = beijing_date(now());
         let mut delegators = Vec::new();
         for delegation in self.store.delegations_of(principal.user_id).await? {
-            let active = delegation.deputy_id == principal.user_id
-                && delegation.revoked_at.is_none()
-                && (delegation.starts_on..=delegation.ends_on).contains(&today);
-            if !active {
+            if !delegation.lets_act(principal.user_id, today) {
                 continue;
             }
             let Some(user) = self.store.user(delegation.delegator_id).await? else {

@@ -5,7 +5,7 @@ use super::directory::UserInput;
 use super::idempotency::Outcome;
 use super::transitions::TransitionRequest;
 use super::{Actor, Service};
-use crate::domain::contract::ContractDraft;
+use crate::domain::ContractDraft;
 use crate::domain::{Principal, Roles, Visibility};
 use crate::error::{Error, Result};
 use crate::store::ContractFilter;

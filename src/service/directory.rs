@@ -5,9 +5,10 @@ use uuid::Uuid;
 
 use super::{Actor, Service, password};
 use crate::domain::field::bounded_text;
+use crate::domain::{Agency, User};
 use crate::domain::{Email, FieldErrors, Principal, Role, Roles};
 use crate::error::{Error, Result};
-use crate::store::{Agency, NewUserRecord, User};
+use crate::store::NewUser;
 
 const MAX_NAME_CHARS: usize = 100;
 
@@ -169,23 +170,21 @@ impl Service {
 
         let password_hash = password::hash(input.password).await?;
         let audit = actor.audit();
-        let record = NewUserRecord {
+        let user = User {
             id: Uuid::now_v7(),
             email: email.to_string(),
             name,
             agency_id: input.agency_id,
             roles: roles.to_vec(),
-            password_hash,
+            active: true,
             created_at: audit.at,
         };
-        self.store.create_user(&record, audit).await?;
-        let user = self.store.user(record.id).await?;
-        user.ok_or_else(|| {
-            Error::Internal(anyhow::anyhow!(
-                "user {} vanished after creation",
-                record.id
-            ))
-        })
+        let new = NewUser {
+            user,
+            password_hash,
+        };
+        self.store.create_user(&new, audit).await?;
+        Ok(new.user)
     }
 
     /// # Errors

@@ -8,9 +8,11 @@ use uuid::Uuid;
 use super::{Actor, Service, now};
 use crate::domain::field::bounded_text;
 use crate::domain::money::MAX_FEN;
-use crate::domain::{FieldErrors, Principal, Role};
+use crate::domain::{
+    FieldErrors, Judgment, JudgmentKind, JudgmentPayment, JudgmentStatus, JudgmentSummary,
+    Principal, Role,
+};
 use crate::error::{Error, Result};
-use crate::store::{Judgment, JudgmentKind, JudgmentSummary};
 
 /// A judgment as an admin or reviewer registers it.
 #[derive(Debug, Clone)]
@@ -56,16 +58,6 @@ impl Period {
     }
 }
 
-fn status(due: i64, paid: i64) -> &'static str {
-    if paid >= due {
-        "paid"
-    } else if paid > 0 {
-        "partially_paid"
-    } else {
-        "unpaid"
-    }
-}
-
 fn require_writer(principal: &Principal) -> Result<()> {
     if principal.has(Role::Admin)
         || principal.has(Role::Reviewer)
@@ -92,7 +84,7 @@ impl Service {
         let mut errors = FieldErrors::default();
         let case_number = errors.check("case_number", bounded_text(&input.case_number, 100));
         let court = errors.check("court", bounded_text(&input.court, 100));
-        let kind = errors.check("kind", JudgmentKind::try_from(input.kind.clone()));
+        let kind = errors.check("kind", JudgmentKind::parse(&input.kind));
         if !(1..=MAX_FEN).contains(&input.amount_due_fen) {
             errors.add("amount_due_fen", "应付金额须为正数且不超过上限 / the amount due must be positive and within the limit");
         }
@@ -133,7 +125,7 @@ impl Service {
             amount_paid_fen: input.amount_paid_fen,
             effective_on: input.effective_on,
             due_on: input.due_on,
-            status: status(input.amount_due_fen, input.amount_paid_fen).to_owned(),
+            status: JudgmentStatus::of(input.amount_due_fen, input.amount_paid_fen),
             created_at: at,
             updated_at: at,
         };
@@ -172,7 +164,7 @@ impl Service {
         {
             return Err(not_found());
         }
-        let outstanding = judgment.amount_due_fen - judgment.amount_paid_fen;
+        let outstanding = judgment.outstanding_fen();
         if amount_fen <= 0 || amount_fen > outstanding {
             return Err(Error::invalid(
                 "amount_fen",
@@ -187,8 +179,13 @@ impl Service {
                 "付款日期早于裁判生效日期 / paid_on is before the judgment took effect",
             ));
         }
+        let payment = JudgmentPayment {
+            judgment_id: id,
+            amount_fen,
+            paid_on,
+        };
         self.store
-            .record_judgment_payment(id, amount_fen, paid_on, Actor::User(principal).audit())
+            .record_judgment_payment(&payment, Actor::User(principal).audit())
             .await?;
         self.store.judgment(id).await?.ok_or_else(not_found)
     }
@@ -224,12 +221,5 @@ mod tests {
         assert!(Period::parse("2026H3").is_err());
         assert!(Period::parse("H1").is_err());
         assert!(Period::parse("2026-06").is_err());
-    }
-
-    #[test]
-    fn status_follows_the_amounts() {
-        assert_eq!(status(100, 0), "unpaid");
-        assert_eq!(status(100, 40), "partially_paid");
-        assert_eq!(status(100, 100), "paid");
     }
 }

@@ -8,9 +8,12 @@ pub mod contracts;
 pub mod delegations;
 pub mod demo;
 pub mod directory;
+pub mod history;
 pub mod idempotency;
 pub mod judgments;
 pub mod notifications;
+pub mod opinion;
+pub mod ops;
 pub mod overview;
 mod password;
 pub mod reports;
@@ -25,9 +28,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::config::AuthSettings;
 use crate::domain::Principal;
+use crate::domain::audit::AuditMeta;
 use crate::resources::Resources;
 use crate::screening::RuleBook;
-use crate::store::{AuditMeta, SharedStore};
+use crate::store::SharedStore;
 use crate::templates::Templates;
 use crate::workflow::WorkingCalendar;
 use workflows::Workflows;
@@ -101,10 +105,6 @@ impl Service {
     /// The workflow new contracts start under.
     pub fn current_workflow(&self) -> &crate::workflow::Definition {
         self.workflows.current()
-    }
-
-    pub fn store(&self) -> &SharedStore {
-        &self.store
     }
 }
 

@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use super::transitions::Situation;
 use super::{Service, now};
+use crate::domain::{Contract, OutboxStatus, OutgoingMail, QueuedMail};
 use crate::domain::{Money, Principal, Role};
 use crate::error::{Error, Result};
 use crate::screening::Severity;
-use crate::store::{Contract, OutboxMessage, OutboxRow, OutboxStatus, ReminderMail};
+use crate::store::ReminderMail;
 use crate::workflow::calendar::beijing_date;
 use crate::workflow::definition::{Audience, Outcome};
 use crate::workflow::{Effect, Plan};
@@ -27,7 +28,7 @@ impl Service {
         situation: &Situation,
         plan: &Plan,
         after: &Contract,
-    ) -> Result<Vec<OutboxMessage>> {
+    ) -> Result<Vec<OutgoingMail>> {
         let mut mails = Vec::new();
         for effect in &plan.effects {
             let Effect::Notify { event, to } = effect else {
@@ -42,7 +43,7 @@ impl Service {
             }
             let context = self.mail_context(after, plan.opinion.as_deref()).await?;
             let rendered = self.templates.render_email(event, &context)?;
-            mails.extend(recipients.into_iter().map(|recipient| OutboxMessage {
+            mails.extend(recipients.into_iter().map(|recipient| OutgoingMail {
                 id: Uuid::now_v7(),
                 contract_id: Some(after.id),
                 event: event.clone(),
@@ -81,17 +82,14 @@ impl Service {
             }
             Audience::Submitter => {
                 let history = self.store.contract_transitions(contract.id).await?;
-                let last = history
-                    .iter()
-                    .rev()
-                    .find(|t| t.outcome.as_deref() == Some("submitted"));
+                let last = history.iter().rev().find(|t| t.is(Outcome::Submitted));
                 vec![last.map_or(contract.created_by, |t| t.actor_id)]
             }
             Audience::Approvers => {
                 let history = self.store.contract_transitions(contract.id).await?;
                 let mut ids: Vec<Uuid> = history
                     .iter()
-                    .filter(|t| t.outcome.as_deref() == Some("approved"))
+                    .filter(|t| t.is(Outcome::Approved))
                     .flat_map(|t| [Some(t.actor_id), t.on_behalf_of])
                     .flatten()
                     .collect();
@@ -197,7 +195,7 @@ impl Service {
             reminders.extend(recipients.into_iter().map(|recipient| ReminderMail {
                 kind,
                 day,
-                message: OutboxMessage {
+                message: OutgoingMail {
                     id: Uuid::now_v7(),
                     contract_id: Some(contract.id),
                     event: kind.to_owned(),
@@ -219,7 +217,7 @@ impl Service {
         &self,
         principal: &Principal,
         status: Option<&str>,
-    ) -> Result<Vec<OutboxRow>> {
+    ) -> Result<Vec<QueuedMail>> {
         if !principal.has(Role::Admin) {
             return Err(Error::forbidden(
                 "需要管理员角色 / the admin role is required",

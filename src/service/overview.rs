@@ -9,14 +9,13 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::Service;
-use super::transitions::{
-    AuditEventView, AvailableTransition, Situation, audit_views, available_view,
-};
+use super::history::{AuditEventView, audit_views};
+use super::transitions::{AvailableTransition, Situation, available_view};
 use super::views::VersionView;
 use crate::domain::Principal;
 use crate::domain::audit::SubjectKind;
+use crate::domain::{ContractDetail, ContractTransition, Finding};
 use crate::error::{Error, Result};
-use crate::store::{ContractDetail, ContractTransition, Finding};
 use crate::workflow::engine;
 use crate::workflow::graph::{self, Layout};
 

@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use super::contracts::{ListParams, MAX_PAGE_SIZE};
 use super::{Service, now};
+use crate::domain::{Contract, JudgmentSummary};
 use crate::domain::{ContractState, Principal};
 use crate::error::Result;
-use crate::store::{Contract, JudgmentSummary, StageChange};
+use crate::store::StageChange;
 
 /// One bar of a chart: a key, what people read, a count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -136,12 +137,11 @@ impl Service {
         let by_state = data
             .by_state
             .into_iter()
-            .map(|(key, count)| Tally {
-                label: ContractState::parse(&key)
-                    .ok()
-                    .and_then(|state| workflow.state(state))
-                    .map_or_else(|| key.clone(), |s| s.label.clone()),
-                key,
+            .map(|(state, count)| Tally {
+                key: state.as_str().to_owned(),
+                label: workflow
+                    .state(state)
+                    .map_or_else(|| state.to_string(), |s| s.label.clone()),
                 count,
             })
             .collect();

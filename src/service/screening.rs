@@ -7,11 +7,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Service, now};
-use crate::domain::contract::ContractDraft;
+use crate::domain::ContractDraft;
+use crate::domain::{Contract, Finding, Waiver};
 use crate::domain::{NewContract, Principal, Role};
 use crate::error::{Error, Result};
 use crate::screening::{Facts, Report, UnpaidJudgment, screen};
-use crate::store::{Contract, Finding, NewFinding, ScreeningRecord, Waiver};
+use crate::store::{NewFinding, ScreeningRecord};
 
 const MAX_REASON_CHARS: usize = 2_000;
 

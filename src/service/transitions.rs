@@ -4,20 +4,18 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::idempotency::{Outcome, Retry};
 use super::{Service, now};
-use crate::domain::audit::{AuditRecord, SubjectKind};
-use crate::domain::{ContractState, Money, Principal, Roles, Visibility};
+use crate::domain::{Contract, ContractDetail, ContractTransition, User};
+use crate::domain::{ContractState, Principal, Roles, Visibility};
 use crate::error::{Error, Result, stale};
-use crate::store::{Contract, ContractDetail, ContractTransition, TransitionRecord, User};
-use crate::templates::markdown_to_html;
+use crate::store::TransitionRecord;
 use crate::workflow::calendar::beijing_date;
-use crate::workflow::definition::Outcome as WorkflowOutcome;
 use crate::workflow::engine::{self, Available};
 use crate::workflow::{Actor, ContractFacts, Definition, Effect, Inputs, Plan, Refusal, Standing};
 
@@ -39,27 +37,6 @@ pub struct AvailableTransition {
     pub to: ContractState,
     /// Inputs to send with it: `opinion`, `body_sha256`.
     pub requires: Vec<String>,
-}
-
-/// One audit event of a contract.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AuditEventView {
-    pub id: Uuid,
-    pub seq: i64,
-    pub actor_id: Option<Uuid>,
-    pub action: String,
-    pub at: DateTime<Utc>,
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-/// The review opinion letter (合法性审查意见书) in both forms.
-#[derive(Debug, Clone)]
-pub struct OpinionLetter {
-    pub markdown: String,
-    pub html: String,
 }
 
 /// A principal's or a delegator's standing, owned, so that the engine can borrow it.
@@ -238,10 +215,13 @@ impl Service {
         principal: &Principal,
         delegator_id: Uuid,
     ) -> Result<(User, Roles)> {
+        let today = beijing_date(now());
         let active = self
             .store
-            .delegation_active(delegator_id, principal.user_id, beijing_date(now()))
-            .await?;
+            .delegations_of(principal.user_id)
+            .await?
+            .iter()
+            .any(|d| d.delegator_id == delegator_id && d.lets_act(principal.user_id, today));
         let user = match self.store.user(delegator_id).await? {
             Some(user) if active && user.active => user,
             _ => {
@@ -264,24 +244,26 @@ impl Service {
         at: DateTime<Utc>,
     ) -> Result<TransitionRecord> {
         let mut record = TransitionRecord {
-            id: Uuid::now_v7(),
             contract_id: situation.detail.contract.id,
             expected_version,
-            transition: plan.transition.clone(),
-            from: plan.from,
-            to: plan.to,
-            outcome: plan.outcome.map(|o| o.to_string()),
-            actor_id: situation.me.user_id,
-            on_behalf_of: situation.on_behalf_of(),
-            opinion: plan.opinion.clone(),
-            body_version,
-            body_sha256: body_sha256.to_owned(),
+            step: ContractTransition {
+                id: Uuid::now_v7(),
+                transition: plan.transition.clone(),
+                from_state: plan.from,
+                to_state: plan.to,
+                outcome: plan.outcome,
+                actor_id: situation.me.user_id,
+                on_behalf_of: situation.on_behalf_of(),
+                opinion: plan.opinion.clone(),
+                body_version,
+                body_sha256: body_sha256.to_owned(),
+                at,
+            },
             pins_version: plan.pins_version,
             due_at: plan.sla_days.map(|days| self.calendar.due_at(at, days)),
             mails: Vec::new(),
             screening: None,
             workflow: situation.definition.key(),
-            at,
         };
         let after = detail_after(&situation.detail, &record);
         if plan.effects.contains(&Effect::Screen) {
@@ -367,119 +349,6 @@ impl Service {
         );
         Ok(available.into_iter().map(available_view).collect())
     }
-
-    /// The contract's workflow history, oldest first.
-    ///
-    /// # Errors
-    /// 404 outside the caller's view.
-    pub async fn contract_history(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-    ) -> Result<Vec<ContractTransition>> {
-        self.get_contract(principal, id).await?;
-        Ok(self.store.contract_transitions(id).await?)
-    }
-
-    /// The contract's audit trail, oldest first.
-    ///
-    /// # Errors
-    /// 404 outside the caller's view.
-    pub async fn contract_events(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-    ) -> Result<Vec<AuditEventView>> {
-        self.get_contract(principal, id).await?;
-        let records = self.store.audit_trail(SubjectKind::Contract, id).await?;
-        Ok(audit_views(records))
-    }
-
-    /// The opinion letter of the latest review decision.
-    ///
-    /// # Errors
-    /// 404 outside the caller's view, or before any decision.
-    pub async fn opinion_letter(&self, principal: &Principal, id: Uuid) -> Result<OpinionLetter> {
-        let detail = self.get_contract(principal, id).await?;
-        let history = self.store.contract_transitions(id).await?;
-        self.letter_for(&detail, &history)
-            .await?
-            .ok_or_else(|| Error::not_found("尚无审查结论 / there is no review decision yet"))
-    }
-
-    /// The letter of the latest decision in `history`; `None` before any decision.
-    pub(super) async fn letter_for(
-        &self,
-        detail: &ContractDetail,
-        history: &[ContractTransition],
-    ) -> Result<Option<OpinionLetter>> {
-        let id = detail.contract.id;
-        let Some(decision) = history.iter().rev().find(|t| {
-            t.outcome
-                .as_deref()
-                .and_then(|o| o.parse::<WorkflowOutcome>().ok())
-                .is_some_and(WorkflowOutcome::is_decision)
-        }) else {
-            return Ok(None);
-        };
-        let agency = self.store.agency(detail.contract.agency_id).await?;
-        let reviewer_id = decision.on_behalf_of.unwrap_or(decision.actor_id);
-        let reviewer = self.store.user(reviewer_id).await?;
-        let deputy = match decision.on_behalf_of {
-            Some(_) => self.store.user(decision.actor_id).await?,
-            None => None,
-        };
-        let findings = self.store.findings(id, decision.body_version).await?;
-        let checklist: serde_json::Value = self
-            .store
-            .screening_checklist(id, decision.body_version)
-            .await?
-            .and_then(|c| serde_json::from_str(&c).ok())
-            .unwrap_or(serde_json::Value::Null);
-        let (conclusion_zh, conclusion_en) = match decision.outcome.as_deref() {
-            Some("approved") => ("同意签订", "Approved for signing"),
-            Some("returned") => ("修改后签订", "Sign only after the required changes"),
-            _ => ("不同意签订", "Not to be signed"),
-        };
-        let person = |user: Option<User>| user.map(|u| format!("{} <{}>", u.name, u.email));
-        let date = beijing_date(decision.at);
-        let context = serde_json::json!({
-            "agency": agency.map(|a| a.name).unwrap_or_default(),
-            "contract": detail.contract,
-            "amount": Money::from_fen(detail.contract.amount_fen).map(|m| m.to_string()).unwrap_or_default(),
-            "decision": decision,
-            "conclusion_zh": conclusion_zh,
-            "conclusion_en": conclusion_en,
-            "reviewer": person(reviewer).unwrap_or_default(),
-            "deputy": person(deputy),
-            "findings": findings,
-            "checklist": checklist,
-            "date": format!("{} / {}", date.format("%Y年%m月%d日"), date),
-            "decided_at": decision.at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        });
-        let markdown = self.templates.render_opinion(&context)?;
-        let html = format!(
-            "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>合法性审查意见书 / Legality Review Opinion</title></head>\n<body>\n{}</body></html>\n",
-            markdown_to_html(&markdown)
-        );
-        Ok(Some(OpinionLetter { markdown, html }))
-    }
-}
-
-pub(super) fn audit_views(records: Vec<AuditRecord>) -> Vec<AuditEventView> {
-    records
-        .into_iter()
-        .map(|r| AuditEventView {
-            id: r.id,
-            seq: r.seq,
-            actor_id: r.actor_id,
-            action: r.action,
-            at: r.at,
-            data: serde_json::from_str(&r.data).unwrap_or(serde_json::Value::String(r.data)),
-            prev_hash: r.prev_hash,
-            hash: r.hash,
-        })
-        .collect()
 }
 
 pub(super) fn available_view(available: Available) -> AvailableTransition {
@@ -497,16 +366,17 @@ pub(super) fn available_view(available: Available) -> AvailableTransition {
 
 /// The contract as it reads once `record` is committed.
 pub(super) fn detail_after(detail: &ContractDetail, record: &TransitionRecord) -> ContractDetail {
+    let step = &record.step;
     let mut after = detail.clone();
     let contract = &mut after.contract;
-    contract.state = record.to;
+    contract.state = step.to_state;
     contract.version = record.expected_version + 1;
-    contract.body_version = record.body_version;
-    contract.body_sha256 = record.body_sha256.clone();
+    contract.body_version = step.body_version;
+    contract.body_sha256 = step.body_sha256.clone();
     contract.due_at = record.due_at;
-    contract.updated_at = record.at;
+    contract.updated_at = step.at;
     if record.pins_version {
-        contract.approved_sha256 = Some(record.body_sha256.clone());
+        contract.approved_sha256 = Some(step.body_sha256.clone());
     }
     after
 }

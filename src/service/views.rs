@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::store::{Contract, ContractVersion, User};
+use crate::domain::{Contract, ContractVersion, User};
 
 /// A signed-in session's bearer token. Shown once; only its hash is stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -1,20 +1,16 @@
 //! What differs between SQLite and PostgreSQL: how to connect, which migrations to run, how a
-//! writing transaction begins. Everything else is shared SQL in [`super::sql`].
+//! writing transaction begins, how outbox rows are claimed. Everything else is the shared SQL in
+//! `sql/`.
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use async_trait::async_trait;
-use sqlx::migrate::{MigrateError, Migrator};
+use anyhow::Context;
+use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Database, Pool, Postgres, Sqlite};
-
-use super::SharedStore;
-use super::sql::SqlStore;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -40,8 +36,7 @@ impl Default for DatabaseOptions {
     }
 }
 
-/// The per-backend pieces the shared SQL store relies on.
-#[async_trait]
+/// The per-backend pieces the shared SQL relies on.
 pub(super) trait Backend: Database {
     const BACKEND_NAME: &'static str;
     /// Opens a transaction that will write. SQLite must take its write lock up front, or a
@@ -55,11 +50,8 @@ pub(super) trait Backend: Database {
     /// one writer at a time, so a plain UPDATE … RETURNING is already exclusive.
     /// Binds: $1 now, $2 lease end, $3 limit, $4 'sending', $5 'pending'.
     const CLAIM_OUTBOX: &'static str;
-
-    async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError>;
 }
 
-#[async_trait]
 impl Backend for Sqlite {
     const BACKEND_NAME: &'static str = "sqlite";
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
@@ -71,13 +63,8 @@ impl Backend for Sqlite {
              ORDER BY next_attempt_at LIMIT $3)
          RETURNING id, contract_id, event, recipient, subject, body_text, body_html, status, attempts,
                    next_attempt_at, last_error, created_at, sent_at";
-
-    async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError> {
-        SQLITE_MIGRATIONS.run(pool).await
-    }
 }
 
-#[async_trait]
 impl Backend for Postgres {
     const BACKEND_NAME: &'static str = "postgres";
     const BEGIN_WRITE: &'static str = "BEGIN";
@@ -90,41 +77,13 @@ impl Backend for Postgres {
              FOR UPDATE SKIP LOCKED)
          RETURNING id, contract_id, event, recipient, subject, body_text, body_html, status, attempts,
                    next_attempt_at, last_error, created_at, sent_at";
-
-    async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError> {
-        POSTGRES_MIGRATIONS.run(pool).await
-    }
 }
 
-/// Opens the database named by `url` (`sqlite:…` or `postgres://…`) and brings its schema up to
-/// date.
-///
-/// # Errors
-/// An unknown scheme, an unreachable database or a failed migration.
-pub async fn connect(url: &str, options: &DatabaseOptions) -> anyhow::Result<SharedStore> {
-    if url.starts_with("sqlite:") {
-        let pool = open_sqlite(url, options).await?;
-        Sqlite::migrate(&pool)
-            .await
-            .context("applying the SQLite migrations")?;
-        Ok(Arc::new(SqlStore::new(pool)))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await
-            .context("connecting to PostgreSQL")?;
-        Postgres::migrate(&pool)
-            .await
-            .context("applying the PostgreSQL migrations")?;
-        Ok(Arc::new(SqlStore::new(pool)))
-    } else {
-        bail!("unsupported database URL {url:?}: use sqlite:PATH or postgres://…")
-    }
-}
-
-async fn open_sqlite(url: &str, options: &DatabaseOptions) -> anyhow::Result<Pool<Sqlite>> {
+/// Opens (creating it if needed) and migrates an SQLite database.
+pub(super) async fn open_sqlite(
+    url: &str,
+    options: &DatabaseOptions,
+) -> anyhow::Result<Pool<Sqlite>> {
     let synchronous = if options.sqlite_synchronous_full {
         SqliteSynchronous::Full
     } else {
@@ -144,9 +103,32 @@ async fn open_sqlite(url: &str, options: &DatabaseOptions) -> anyhow::Result<Poo
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating the database directory {}", dir.display()))?;
     }
-    SqlitePoolOptions::new()
+    let pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections)
         .connect_with(connect)
         .await
-        .with_context(|| format!("opening the SQLite database {url:?}"))
+        .with_context(|| format!("opening the SQLite database {url:?}"))?;
+    SQLITE_MIGRATIONS
+        .run(&pool)
+        .await
+        .context("applying the SQLite migrations")?;
+    Ok(pool)
+}
+
+/// Connects to and migrates a PostgreSQL database.
+pub(super) async fn open_postgres(
+    url: &str,
+    options: &DatabaseOptions,
+) -> anyhow::Result<Pool<Postgres>> {
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    POSTGRES_MIGRATIONS
+        .run(&pool)
+        .await
+        .context("applying the PostgreSQL migrations")?;
+    Ok(pool)
 }

@@ -1,11 +1,11 @@
 //! Persistence: the one place with SQL. The services speak to [`Store`], whose methods are named
-//! for what they mean (`create_contract`, `replace_body`), never for the SQL they run. One generic
-//! implementation serves both backends; what differs between SQLite and PostgreSQL lives in
-//! [`backend`].
+//! for what they mean (`create_contract`, `replace_body`), never for the SQL they run. It is one
+//! trait per aggregate, so that each aggregate's SQL lives in a file of its own under `sql/`.
+//! That folder is compiled once per backend (see [`sqlite`] and [`postgres`]); what differs
+//! between SQLite and PostgreSQL lives in [`backend`].
 
 mod backend;
 mod records;
-mod sql;
 
 use std::sync::Arc;
 
@@ -13,11 +13,31 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::domain::audit::{AuditRecord, SubjectKind};
-use crate::domain::{Principal, Role, Visibility};
+use crate::domain::audit::{AuditMeta, AuditRecord, SubjectKind};
+use crate::domain::{
+    Agency, Contract, ContractDetail, ContractState, ContractTransition, ContractVersion,
+    Delegation, Delivery, Finding, Judgment, JudgmentKind, JudgmentPayment, JudgmentSummary,
+    OutboxStatus, Principal, QueuedMail, Role, User, Visibility, Waiver,
+};
 
-pub use backend::{DatabaseOptions, connect};
+pub use backend::DatabaseOptions;
 pub use records::*;
+
+/// The shared SQL over SQLite: `sql/` with `Db` naming SQLite.
+#[path = "."]
+mod sqlite {
+    type Db = sqlx::Sqlite;
+    #[allow(clippy::duplicate_mod, reason = "sql/ is compiled once per backend on purpose")]
+    pub(super) mod sql;
+}
+
+/// The same SQL over PostgreSQL.
+#[path = "."]
+mod postgres {
+    type Db = sqlx::Postgres;
+    #[allow(clippy::duplicate_mod, reason = "sql/ is compiled once per backend on purpose")]
+    pub(super) mod sql;
+}
 
 /// What can go wrong in the store, in terms the services can act on.
 #[derive(Debug, thiserror::Error)]
@@ -39,15 +59,52 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// A shared handle to the store.
 pub type SharedStore = Arc<dyn Store>;
 
+/// Opens the database named by `url` (`sqlite:…` or `postgres://…`) and brings its schema up to
+/// date.
+///
+/// # Errors
+/// An unknown scheme, an unreachable database or a failed migration.
+pub async fn connect(url: &str, options: &DatabaseOptions) -> anyhow::Result<SharedStore> {
+    if url.starts_with("sqlite:") {
+        let pool = backend::open_sqlite(url, options).await?;
+        Ok(Arc::new(sqlite::sql::SqlStore::new(pool)))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let pool = backend::open_postgres(url, options).await?;
+        Ok(Arc::new(postgres::sql::SqlStore::new(pool)))
+    } else {
+        anyhow::bail!("unsupported database URL {url:?}: use sqlite:PATH or postgres://…")
+    }
+}
+
+/// The whole store: every aggregate, and the database itself.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    DirectoryStore
+    + SessionStore
+    + ContractStore
+    + IdempotencyStore
+    + ReviewStore
+    + ScreeningStore
+    + JudgmentStore
+    + OutboxStore
+    + DelegationStore
+    + AuditStore
+    + ReportStore
+    + Send
+    + Sync
+    + 'static
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// Connections open and idle, for `/metrics`.
     fn pool_stats(&self) -> PoolStats;
     /// A trivial round-trip, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
+}
 
+/// Agencies and users.
+#[async_trait]
+pub trait DirectoryStore {
     async fn create_agency(&self, agency: &Agency, audit: AuditMeta) -> StoreResult<()>;
     async fn agency(&self, id: Uuid) -> StoreResult<Option<Agency>>;
     async fn agency_by_name(&self, name: &str) -> StoreResult<Option<Agency>>;
@@ -55,7 +112,7 @@ pub trait Store: Send + Sync + 'static {
     /// Whether `agency` is `root` or lies below it.
     async fn agency_within(&self, agency: Uuid, root: Uuid) -> StoreResult<bool>;
 
-    async fn create_user(&self, user: &NewUserRecord, audit: AuditMeta) -> StoreResult<()>;
+    async fn create_user(&self, user: &NewUser, audit: AuditMeta) -> StoreResult<()>;
     async fn user(&self, id: Uuid) -> StoreResult<Option<User>>;
     async fn list_users(&self, visibility: Visibility) -> StoreResult<Vec<User>>;
     async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>>;
@@ -71,10 +128,15 @@ pub trait Store: Send + Sync + 'static {
         keep_token_hash: &str,
         audit: AuditMeta,
     ) -> StoreResult<()>;
-    async fn report_data(&self, visibility: Visibility) -> StoreResult<ReportData>;
     /// Activates or deactivates a user; deactivation revokes every token. False if unknown.
     async fn set_user_active(&self, id: Uuid, active: bool, audit: AuditMeta) -> StoreResult<bool>;
+    /// Active users holding `role` in `agency_id` or any agency above it: whose jurisdiction covers it.
+    async fn users_covering(&self, agency_id: Uuid, role: Role) -> StoreResult<Vec<User>>;
+}
 
+/// Bearer tokens and failed sign-ins.
+#[async_trait]
+pub trait SessionStore {
     async fn issue_token(&self, token: &TokenRecord) -> StoreResult<()>;
     /// The active user holding an unexpired token with this hash.
     async fn principal_by_token(
@@ -97,7 +159,11 @@ pub trait Store: Send + Sync + 'static {
         since: DateTime<Utc>,
     ) -> StoreResult<(i64, i64)>;
     async fn clear_login_failures(&self, email: &str) -> StoreResult<()>;
+}
 
+/// Contracts, their facts and their immutable body versions.
+#[async_trait]
+pub trait ContractStore {
     /// Creates a contract with its first body version and, when given, saves the response under
     /// the client's idempotency key in the same transaction.
     ///
@@ -105,10 +171,9 @@ pub trait Store: Send + Sync + 'static {
     /// [`StoreError::Duplicate`] when the idempotency key was saved concurrently.
     async fn create_contract(
         &self,
-        contract: &NewContractRecord,
+        contract: &ContractDetail,
         saved: Option<&SavedResponse>,
     ) -> StoreResult<()>;
-    async fn saved_response(&self, user_id: Uuid, key: &str) -> StoreResult<Option<SavedResponse>>;
     /// The contract if it exists and `visibility` lets the reader see it.
     async fn contract(
         &self,
@@ -137,21 +202,21 @@ pub trait Store: Send + Sync + 'static {
         contract_id: Uuid,
         number: i64,
     ) -> StoreResult<Option<(ContractVersion, String)>>;
+}
 
-    /// One subject's audit chain, in order.
-    async fn audit_trail(
-        &self,
-        kind: SubjectKind,
-        subject_id: Uuid,
-    ) -> StoreResult<Vec<AuditRecord>>;
-    /// Every audit record, ordered by subject and sequence (for `audit verify`).
-    async fn all_audit_records(&self) -> StoreResult<Vec<AuditRecord>>;
+/// Responses saved under an `Idempotency-Key` (written by the change they answer).
+#[async_trait]
+pub trait IdempotencyStore {
+    async fn saved_response(&self, user_id: Uuid, key: &str) -> StoreResult<Option<SavedResponse>>;
+}
 
+/// The review workflow: definitions, transitions, the facts decisions rest on, queues, deadlines.
+#[async_trait]
+pub trait ReviewStore {
     /// Keeps a loaded workflow definition. Returns the stored one, which differs from `record`
     /// when that `id@version` was stored before with other content.
     async fn save_workflow(&self, record: &WorkflowRecord) -> StoreResult<WorkflowRecord>;
     async fn workflows(&self) -> StoreResult<Vec<WorkflowRecord>>;
-
     /// Applies a planned transition if the contract is still at `expected_version`: state,
     /// deadline, approval pin, history row, audit event and notifications, in one transaction,
     /// with the idempotent response when given.
@@ -176,6 +241,22 @@ pub trait Store: Send + Sync + 'static {
         body_version: i64,
         reviewers: [Option<Uuid>; 2],
     ) -> StoreResult<ReviewFacts>;
+    /// Contracts in view in any of `states`, the earliest deadline first (those without one
+    /// last), at most `limit`: a reviewer's queue, in one query.
+    async fn review_queue(
+        &self,
+        visibility: Visibility,
+        states: &[ContractState],
+        limit: i64,
+    ) -> StoreResult<Vec<Contract>>;
+    /// Contracts whose current stage is due at or before `before`.
+    async fn contracts_due_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<Contract>>;
+}
+
+/// The screen's findings and checklists, and waivers.
+#[async_trait]
+pub trait ScreeningStore {
+    async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>>;
     /// The checklist JSON of the screen of one body version.
     async fn screening_checklist(
         &self,
@@ -185,16 +266,18 @@ pub trait Store: Send + Sync + 'static {
     /// Waives an open finding of the contract and records it in the audit trail. False if there
     /// is no such open finding.
     async fn waive_finding(&self, waiver: &Waiver) -> StoreResult<bool>;
+}
 
+/// The court-judgment register.
+#[async_trait]
+pub trait JudgmentStore {
     async fn create_judgment(&self, judgment: &Judgment, audit: AuditMeta) -> StoreResult<()>;
     async fn judgment(&self, id: Uuid) -> StoreResult<Option<Judgment>>;
     async fn list_judgments(&self, visibility: Visibility) -> StoreResult<Vec<Judgment>>;
     /// Records a payment and updates the amount paid and the status. False if unknown.
     async fn record_judgment_payment(
         &self,
-        judgment_id: Uuid,
-        amount_fen: i64,
-        paid_on: NaiveDate,
+        payment: &JudgmentPayment,
         audit: AuditMeta,
     ) -> StoreResult<bool>;
     /// (kind, outstanding) of the agency's judgments that are not fully paid.
@@ -206,9 +289,11 @@ pub trait Store: Send + Sync + 'static {
         start: NaiveDate,
         end: NaiveDate,
     ) -> StoreResult<Vec<JudgmentSummary>>;
+}
 
-    async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>>;
-
+/// The e-mail outbox.
+#[async_trait]
+pub trait OutboxStore {
     /// Claims up to `limit` e-mails that are due (or whose earlier claim has lapsed) until
     /// `lease_until`, counting the attempt. Safe with several dispatchers on one database.
     async fn claim_outbox(
@@ -216,16 +301,16 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
-    ) -> StoreResult<Vec<OutboxRow>>;
+    ) -> StoreResult<Vec<QueuedMail>>;
     /// Records what happened to a batch of claimed e-mails, in one transaction.
-    async fn record_deliveries(&self, deliveries: &[DeliveryRecord]) -> StoreResult<()>;
+    async fn record_deliveries(&self, deliveries: &[Delivery]) -> StoreResult<()>;
     /// Newest first, for e-mails about contracts within `visibility`.
     async fn list_outbox(
         &self,
         visibility: Visibility,
         status: Option<OutboxStatus>,
         limit: i64,
-    ) -> StoreResult<Vec<OutboxRow>>;
+    ) -> StoreResult<Vec<QueuedMail>>;
     /// Queues a failed e-mail again, with a fresh count of attempts. False if not failed or not visible.
     async fn requeue_outbox(
         &self,
@@ -239,22 +324,34 @@ pub trait Store: Send + Sync + 'static {
         reminders: &[ReminderMail],
         at: DateTime<Utc>,
     ) -> StoreResult<usize>;
-    /// Contracts whose current stage is due at or before `before`.
-    async fn contracts_due_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<Contract>>;
-    /// Active users holding `role` in `agency_id` or any agency above it: whose jurisdiction covers it.
-    async fn users_covering(&self, agency_id: Uuid, role: Role) -> StoreResult<Vec<User>>;
+}
 
+/// Deputies.
+#[async_trait]
+pub trait DelegationStore {
     async fn create_delegation(&self, delegation: &Delegation, audit: AuditMeta)
     -> StoreResult<()>;
     /// Delegations where the user is the delegator or the deputy, newest first.
     async fn delegations_of(&self, user_id: Uuid) -> StoreResult<Vec<Delegation>>;
     async fn delegation(&self, id: Uuid) -> StoreResult<Option<Delegation>>;
     async fn revoke_delegation(&self, id: Uuid, audit: AuditMeta) -> StoreResult<bool>;
-    /// Whether `deputy` may act for `delegator` on `day`.
-    async fn delegation_active(
+}
+
+/// The hash-chained audit trail.
+#[async_trait]
+pub trait AuditStore {
+    /// One subject's audit chain, in order.
+    async fn audit_trail(
         &self,
-        delegator: Uuid,
-        deputy: Uuid,
-        day: NaiveDate,
-    ) -> StoreResult<bool>;
+        kind: SubjectKind,
+        subject_id: Uuid,
+    ) -> StoreResult<Vec<AuditRecord>>;
+    /// Every audit record, ordered by subject and sequence (for `audit verify`).
+    async fn all_audit_records(&self) -> StoreResult<Vec<AuditRecord>>;
+}
+
+/// What the management reports are computed from.
+#[async_trait]
+pub trait ReportStore {
+    async fn report_data(&self, visibility: Visibility) -> StoreResult<ReportData>;
 }

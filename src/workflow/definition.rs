@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::condition::{Condition, sample_space};
+pub use crate::domain::Outcome;
 use crate::domain::{ContractState, Role};
 
 /// Something a transition checks beyond the actor's role.
@@ -63,38 +64,6 @@ pub enum Effect {
     Screen,
     /// Queue the e-mail `templates/email/<event>.md` for the audiences.
     Notify { event: String, to: Vec<Audience> },
-}
-
-/// What a transition means for the record: the opinion letter and separation of duties read it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-    strum::Display,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum Outcome {
-    Submitted,
-    Approved,
-    Returned,
-    Rejected,
-    Signed,
-    Withdrawn,
-}
-
-impl Outcome {
-    /// Whether this outcome is a review decision that carries an opinion letter.
-    pub fn is_decision(self) -> bool {
-        matches!(
-            self,
-            Outcome::Approved | Outcome::Returned | Outcome::Rejected
-        )
-    }
 }
 
 /// What fires a transition.

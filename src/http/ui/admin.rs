@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::form::{SessionForm, parse_date};
 use super::session::Session;
 use super::{DoneQuery, PageResult, form_problem, notice_for, render, see_other};
+use crate::domain::{Agency, JudgmentKind};
 use crate::domain::{FieldErrors, Money, Role};
 use crate::error::{Error, Result};
 use crate::http::AppState;
@@ -20,7 +21,6 @@ use crate::http::extract::ApiPath;
 use crate::service::Actor;
 use crate::service::directory::UserInput;
 use crate::service::judgments::JudgmentInput;
-use crate::store::{Agency, JudgmentKind};
 
 fn role_label(role: Role) -> &'static str {
     match role {

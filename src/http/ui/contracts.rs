@@ -17,7 +17,8 @@ use super::form::{Fields, SessionForm};
 use super::highlight::{Mark, body_html};
 use super::session::{Session, random_token};
 use super::{DoneQuery, PageResult, form_problem, notice_for, render, see_other};
-use crate::domain::contract::ContractDraft;
+use crate::domain::ContractDraft;
+use crate::domain::{Contract, Finding};
 use crate::domain::{
     ContractState, ContractType, FieldError, FieldErrors, Money, NewContract, Principal, Role,
 };
@@ -29,7 +30,6 @@ use crate::service::contracts::ListParams;
 use crate::service::idempotency::Outcome;
 use crate::service::overview::ContractOverview;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
-use crate::store::{Contract, Finding};
 use crate::templates::markdown_to_html;
 
 /// Lines of unchanged text shown around each change in a diff.

@@ -10,12 +10,12 @@ use serde::Deserialize;
 use super::contracts;
 use super::session::Session;
 use super::{PageResult, render};
+use crate::domain::Contract;
 use crate::domain::{ContractState, Principal, Role};
 use crate::error::Result;
 use crate::http::AppState;
 use crate::service::contracts::{ListParams, MAX_PAGE_SIZE};
 use crate::service::now;
-use crate::store::Contract;
 
 #[derive(Deserialize, Default)]
 pub struct SearchQuery {

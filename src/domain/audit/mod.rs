@@ -1,5 +1,8 @@
 //! The audit trail: append-only events, hash-chained per subject (a contract, a user, an agency)
-//! so that an edited or deleted row is detectable. Pure: hashing and verification only.
+//! so that an edited or deleted row is detectable. Pure: what each event records
+//! ([`events`]), hashing and verification.
+
+mod events;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -8,6 +11,14 @@ use uuid::Uuid;
 
 /// The hash a chain starts from.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who caused a change and when, for its audit event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditMeta {
+    /// `None` for changes made from the command line by the operator.
+    pub actor_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
 
 /// What an event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,59 @@
+//! What operators and the mail dispatcher ask of the service: whether the database answers, how
+//! its connection pool stands, and the outbox's claims and deliveries.
+
+use chrono::{DateTime, Utc};
+
+use super::Service;
+use crate::domain::{Delivery, QueuedMail};
+use crate::error::Result;
+
+/// The database connection pool, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolGauge {
+    pub open: u32,
+    pub idle: u32,
+}
+
+impl Service {
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// A round trip to the database, for `/readyz`.
+    ///
+    /// # Errors
+    /// When the database does not answer.
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    pub fn pool_gauge(&self) -> PoolGauge {
+        let stats = self.store.pool_stats();
+        PoolGauge {
+            open: stats.open,
+            idle: stats.idle,
+        }
+    }
+
+    /// Claims up to `limit` due e-mails for one dispatcher until `lease_until`.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn claim_mail(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<QueuedMail>> {
+        Ok(self.store.claim_outbox(now, lease_until, limit).await?)
+    }
+
+    /// Records what happened to claimed e-mails.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn record_deliveries(&self, deliveries: &[Delivery]) -> Result<()> {
+        Ok(self.store.record_deliveries(deliveries).await?)
+    }
+}

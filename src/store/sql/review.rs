@@ -1,0 +1,294 @@
+//! The review workflow: stored definitions, transitions with everything they write, the
+//! history, the facts a decision rests on, queues and deadlines.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use strum::EnumCount;
+use uuid::Uuid;
+
+use super::contracts::{CONTRACT_COLUMNS, ContractRow, FROM_CONTRACTS};
+use super::{
+    Conn, SqlStore, UP_CTE, audit, idempotency, outbox, scope_cte, scope_params, screening,
+    unique_as_duplicate,
+};
+use crate::domain::audit::AuditEntry;
+use crate::domain::{Contract, ContractState, ContractTransition, Outcome, Visibility};
+use crate::screening::Severity;
+use crate::store::{
+    ReviewFacts, ReviewStore, SavedResponse, StoreError, StoreResult, TransitionRecord,
+    WorkflowRecord,
+};
+
+#[derive(sqlx::FromRow)]
+struct TransitionRow {
+    id: Uuid,
+    transition: String,
+    #[sqlx(try_from = "String")]
+    from_state: ContractState,
+    #[sqlx(try_from = "String")]
+    to_state: ContractState,
+    outcome: Option<String>,
+    actor_id: Uuid,
+    on_behalf_of: Option<Uuid>,
+    opinion: Option<String>,
+    body_version: i64,
+    body_sha256: String,
+    at: DateTime<Utc>,
+}
+
+impl TryFrom<TransitionRow> for ContractTransition {
+    type Error = StoreError;
+
+    fn try_from(row: TransitionRow) -> Result<Self, Self::Error> {
+        let outcome = row
+            .outcome
+            .map(|raw| {
+                raw.parse::<Outcome>()
+                    .map_err(|e| sqlx::Error::Decode(format!("outcome {raw:?}: {e}").into()))
+            })
+            .transpose()?;
+        Ok(ContractTransition {
+            id: row.id,
+            transition: row.transition,
+            from_state: row.from_state,
+            to_state: row.to_state,
+            outcome,
+            actor_id: row.actor_id,
+            on_behalf_of: row.on_behalf_of,
+            opinion: row.opinion,
+            body_version: row.body_version,
+            body_sha256: row.body_sha256,
+            at: row.at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct WorkflowRow {
+    id: String,
+    version: i64,
+    sha256: String,
+    source: String,
+    loaded_at: DateTime<Utc>,
+}
+
+impl From<WorkflowRow> for WorkflowRecord {
+    fn from(row: WorkflowRow) -> Self {
+        WorkflowRecord {
+            id: row.id,
+            version: row.version,
+            sha256: row.sha256,
+            source: row.source,
+            loaded_at: row.loaded_at,
+        }
+    }
+}
+
+const WORKFLOW_COLUMNS: &str = "id, version, sha256, source, loaded_at";
+
+/// Moves the contract along a planned transition, if it is still at the expected version, and
+/// writes what comes with it: the history row, the mails, the screen, the audit event.
+pub(super) async fn write_transition(conn: &mut Conn, t: &TransitionRecord) -> StoreResult<()> {
+    let step = &t.step;
+    let moved: Option<(Uuid,)> = sqlx::query_as(
+        "UPDATE contracts SET state = $1, version = version + 1, due_at = $2, updated_at = $3,
+             approved_sha256 = CASE WHEN $4 THEN $5 ELSE approved_sha256 END
+         WHERE id = $6 AND version = $7 AND state = $8
+         RETURNING id",
+    )
+    .bind(step.to_state.as_str())
+    .bind(t.due_at)
+    .bind(step.at)
+    .bind(t.pins_version)
+    .bind(&step.body_sha256)
+    .bind(t.contract_id)
+    .bind(t.expected_version)
+    .bind(step.from_state.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if moved.is_none() {
+        return Err(StoreError::Stale);
+    }
+    sqlx::query(
+        "INSERT INTO contract_transitions (id, contract_id, transition, from_state, to_state, outcome,
+             actor_id, on_behalf_of, opinion, body_version, body_sha256, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(step.id)
+    .bind(t.contract_id)
+    .bind(&step.transition)
+    .bind(step.from_state.as_str())
+    .bind(step.to_state.as_str())
+    .bind(step.outcome.map(Outcome::as_str))
+    .bind(step.actor_id)
+    .bind(step.on_behalf_of)
+    .bind(&step.opinion)
+    .bind(step.body_version)
+    .bind(&step.body_sha256)
+    .bind(step.at)
+    .execute(&mut *conn)
+    .await?;
+    for mail in &t.mails {
+        outbox::insert(conn, mail, step.at).await?;
+    }
+    if let Some(screening) = &t.screening {
+        screening::write(conn, t.contract_id, screening, step.at).await?;
+    }
+    let entry = AuditEntry::transition(t.contract_id, step, &t.workflow);
+    audit::append(conn, entry).await
+}
+
+/// `IN` placeholders for as many states as there are: the slots a queue does not need are bound
+/// to NULL, which matches nothing.
+const STATE_SLOTS: &str = "$3, $4, $5, $6, $7, $8, $9, $10";
+const _: () = assert!(
+    ContractState::COUNT == 8,
+    "one slot of STATE_SLOTS per state"
+);
+
+#[async_trait]
+impl ReviewStore for SqlStore {
+    async fn save_workflow(&self, record: &WorkflowRecord) -> StoreResult<WorkflowRecord> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        let sql = format!(
+            "SELECT {WORKFLOW_COLUMNS} FROM workflow_definitions WHERE id = $1 AND version = $2"
+        );
+        let existing: Option<WorkflowRow> = sqlx::query_as(&sql)
+            .bind(&record.id)
+            .bind(record.version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(existing) = existing {
+            return Ok(existing.into());
+        }
+        sqlx::query(
+            "INSERT INTO workflow_definitions (id, version, sha256, source, loaded_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&record.id)
+        .bind(record.version)
+        .bind(&record.sha256)
+        .bind(&record.source)
+        .bind(record.loaded_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(unique_as_duplicate("workflow version"))?;
+        tx.commit().await?;
+        Ok(record.clone())
+    }
+
+    async fn workflows(&self) -> StoreResult<Vec<WorkflowRecord>> {
+        let sql =
+            format!("SELECT {WORKFLOW_COLUMNS} FROM workflow_definitions ORDER BY id, version");
+        let rows: Vec<WorkflowRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(WorkflowRecord::from).collect())
+    }
+
+    async fn apply_transition(
+        &self,
+        transition: &TransitionRecord,
+        saved: Option<&SavedResponse>,
+    ) -> StoreResult<()> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        write_transition(&mut tx, transition).await?;
+        if let Some(saved) = saved {
+            idempotency::save(&mut tx, saved).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn contract_transitions(
+        &self,
+        contract_id: Uuid,
+    ) -> StoreResult<Vec<ContractTransition>> {
+        let rows: Vec<TransitionRow> = sqlx::query_as(
+            "SELECT id, transition, from_state, to_state, outcome, actor_id, on_behalf_of, opinion,
+                    body_version, body_sha256, at
+             FROM contract_transitions WHERE contract_id = $1 ORDER BY at, id",
+        )
+        .bind(contract_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(ContractTransition::try_from).collect()
+    }
+
+    async fn review_facts(
+        &self,
+        contract_id: Uuid,
+        agency_id: Uuid,
+        body_version: i64,
+        reviewers: [Option<Uuid>; 2],
+    ) -> StoreResult<ReviewFacts> {
+        let authors: Vec<(Uuid,)> = sqlx::query_as(
+            "SELECT created_by FROM contracts WHERE id = $1
+             UNION SELECT created_by FROM contract_versions WHERE contract_id = $1
+             UNION SELECT actor_id FROM contract_transitions WHERE contract_id = $1 AND outcome = $2
+             UNION SELECT on_behalf_of FROM contract_transitions
+                 WHERE contract_id = $1 AND outcome = $2 AND on_behalf_of IS NOT NULL",
+        )
+        .bind(contract_id)
+        .bind(Outcome::Submitted.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        // Walking up from the contract's agency finds every agency whose reviewers cover it.
+        let sql = format!(
+            "{UP_CTE} SELECT (SELECT COUNT(*) FROM findings
+                         WHERE contract_id = $2 AND body_version = $3 AND severity = $4 AND waived_at IS NULL),
+                    (SELECT COUNT(*) FROM up WHERE id = $5),
+                    (SELECT COUNT(*) FROM up WHERE id = $6)"
+        );
+        let (open_blocking_findings, first_within, second_within): (i64, i64, i64) =
+            sqlx::query_as(&sql)
+                .bind(agency_id)
+                .bind(contract_id)
+                .bind(body_version)
+                .bind(Severity::Block.as_str())
+                .bind(reviewers[0])
+                .bind(reviewers[1])
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(ReviewFacts {
+            authors: authors.into_iter().map(|(id,)| id).collect(),
+            open_blocking_findings,
+            within: [first_within > 0, second_within > 0],
+        })
+    }
+
+    async fn review_queue(
+        &self,
+        visibility: Visibility,
+        states: &[ContractState],
+        limit: i64,
+    ) -> StoreResult<Vec<Contract>> {
+        if states.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (root, descend) = scope_params(visibility);
+        let sql = format!(
+            "{} SELECT {CONTRACT_COLUMNS} {FROM_CONTRACTS}
+             WHERE c.agency_id IN (SELECT id FROM scope) AND c.state IN ({STATE_SLOTS})
+             ORDER BY c.due_at IS NULL, c.due_at, c.id
+             LIMIT $11",
+            scope_cte!()
+        );
+        let mut query = sqlx::query_as::<_, ContractRow>(&sql)
+            .bind(root)
+            .bind(descend);
+        for slot in 0..ContractState::COUNT {
+            query = query.bind(states.get(slot).map(|s| s.as_str()));
+        }
+        let rows = query.bind(limit).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Contract::from).collect())
+    }
+
+    async fn contracts_due_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<Contract>> {
+        let sql = format!(
+            "SELECT {CONTRACT_COLUMNS} {FROM_CONTRACTS} WHERE c.due_at IS NOT NULL AND c.due_at <= $1"
+        );
+        let rows: Vec<ContractRow> = sqlx::query_as(&sql)
+            .bind(before)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(Contract::from).collect())
+    }
+}
