@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use contract_review::config::{AuthSettings, HttpSettings, MailSettings};
 use contract_review::defaults::Overrides;
-use contract_review::service::Actor;
+use contract_review::service::Caller;
 use contract_review::service::directory::UserInput;
 use contract_review::store::DatabaseOptions;
 use contract_review::{App, Settings};
@@ -75,11 +75,11 @@ async fn start(
     let app = App::build(settings).await?;
     let service = app.service().clone();
     let root = service
-        .create_agency(Actor::Operator, "压测市人民政府", None)
+        .create_agency(Caller::Operator, "压测市人民政府", None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let dept = service
-        .create_agency(Actor::Operator, "压测局", Some(root.id))
+        .create_agency(Caller::Operator, "压测局", Some(root.id))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for (email, agency, role) in [
@@ -95,7 +95,7 @@ async fn start(
             password: PASSWORD.into(),
         };
         service
-            .create_user(Actor::Operator, input)
+            .create_user(Caller::Operator, input)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }

@@ -13,7 +13,7 @@ use contract_review::domain::ContractDraft;
 use contract_review::domain::OutgoingMail;
 use contract_review::notify::Dispatcher;
 use contract_review::service::directory::UserInput;
-use contract_review::service::{Actor, Service, now};
+use contract_review::service::{Caller, Service, now};
 use contract_review::store::{DatabaseOptions, ReminderMail, SharedStore};
 use contract_review::{App, Settings};
 use uuid::Uuid;
@@ -71,12 +71,12 @@ async fn service(dir: &std::path::Path) -> anyhow::Result<(Service, SharedStore,
     let service = App::build(settings).await?.service().clone();
     let fail = |e: contract_review::error::Error| anyhow::anyhow!("{e}");
     let agency = service
-        .create_agency(Actor::Operator, "邮件压测局", None)
+        .create_agency(Caller::Operator, "邮件压测局", None)
         .await
         .map_err(fail)?;
     let user = service
         .create_user(
-            Actor::Operator,
+            Caller::Operator,
             UserInput {
                 email: "clerk@bench.cn".into(),
                 name: "clerk".into(),
@@ -110,8 +110,8 @@ async fn service(dir: &std::path::Path) -> anyhow::Result<(Service, SharedStore,
         .await
         .map_err(fail)?
     {
-        contract_review::service::idempotency::Outcome::Fresh(detail) => detail.contract.id,
-        contract_review::service::idempotency::Outcome::Replayed { .. } => bail!("replayed"),
+        contract_review::service::idempotency::Idempotent::Fresh(detail) => detail.contract.id,
+        contract_review::service::idempotency::Idempotent::Replayed(_) => bail!("replayed"),
     };
     let store = contract_review::store::connect(&url, &DatabaseOptions::default()).await?;
     Ok((service, store, contract))

@@ -14,7 +14,7 @@ use crate::config::{
 use crate::defaults::Source;
 use crate::resources::check_workflow;
 use crate::service::directory::UserInput;
-use crate::service::{Actor, Service, demo};
+use crate::service::{Caller, Service, demo};
 use crate::templates::Templates;
 use crate::{App, Settings, open_service, shutdown_signal, store, workflow};
 
@@ -107,7 +107,7 @@ async fn admin(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<()>
                 None => None,
             };
             let agency = service
-                .create_agency(Actor::Operator, &name, parent_id)
+                .create_agency(Caller::Operator, &name, parent_id)
                 .await
                 .map_err(anyhow_of)?;
             println!("{}", serde_json::to_string(&agency)?);
@@ -133,7 +133,7 @@ async fn admin(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<()>
                 password,
             };
             let user = service
-                .create_user(Actor::Operator, input)
+                .create_user(Caller::Operator, input)
                 .await
                 .map_err(anyhow_of)?;
             println!("{}", serde_json::to_string(&user)?);

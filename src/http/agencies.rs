@@ -13,7 +13,7 @@ use super::AppState;
 use super::extract::{ApiJson, Auth};
 use crate::domain::Agency;
 use crate::error::{Problem, Result};
-use crate::service::Actor;
+use crate::service::Caller;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_agency, list_agencies))
@@ -43,7 +43,7 @@ async fn create_agency(
     let agency = state
         .service
         .create_agency(
-            Actor::User(&auth.principal),
+            Caller::User(&auth.principal),
             &request.name,
             Some(request.parent_id),
         )

@@ -1,10 +1,9 @@
 //! `/contracts`: intake, listing, reading, body revisions.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,13 +12,13 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use super::idempotency::{IdempotencyKey, respond};
 use crate::domain::ContractDetail;
 use crate::domain::ContractDraft;
 use crate::domain::ContractState;
-use crate::error::{Error, Problem, Result};
-use crate::service::contracts::{ListParams, parse_idempotency_key};
-use crate::service::idempotency::Outcome;
-use crate::service::views::{ContractPage, VersionView};
+use crate::error::{Problem, Result};
+use crate::service::listing::{ContractList, ContractQuery, ListParams};
+use crate::service::views::VersionView;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,21 +27,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(replace_body))
         .routes(routes!(list_versions))
         .routes(routes!(get_version))
-}
-
-pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
-    match headers.get("idempotency-key") {
-        None => Ok(None),
-        Some(value) => {
-            let text = value.to_str().map_err(|_| Error::BadRequest {
-                detail:
-                    "Idempotency-Key 须为可见 ASCII 字符 / Idempotency-Key must be printable ASCII"
-                        .into(),
-                field: Some("Idempotency-Key".into()),
-            })?;
-            parse_idempotency_key(text).map(Some)
-        }
-    }
 }
 
 /// Create a draft contract for the caller's agency.
@@ -65,38 +49,19 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
 async fn create_contract(
     State(state): State<AppState>,
     auth: Auth,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(draft): ApiJson<ContractDraft>,
 ) -> Result<Response> {
-    let key = idempotency_key(&headers)?;
     let outcome = state
         .service
         .create_contract(&auth.principal, draft, key)
         .await?;
-    Ok(match outcome {
-        Outcome::Fresh(view) => {
-            let location = format!("/api/v1/contracts/{}", view.contract.id);
-            (
-                StatusCode::CREATED,
-                [(header::LOCATION, location)],
-                Json(view),
-            )
-                .into_response()
-        }
-        Outcome::Replayed { status, body } => replayed(status, body),
-    })
-}
-
-pub(super) fn replayed(status: u16, body: String) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
-    response
+    let location = format!("/api/v1/contracts/{}", outcome.value().contract.id);
+    let mut response = respond(StatusCode::CREATED, outcome);
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -118,7 +83,7 @@ pub struct ListQuery {
 
 /// List the contracts the caller may see, newest first.
 #[utoipa::path(get, path = "/contracts", tag = "contracts", security(("bearer" = [])), params(ListQuery), responses(
-    (status = 200, description = "One page", body = ContractPage),
+    (status = 200, description = "One page", body = ContractList),
     (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json"),
@@ -127,19 +92,18 @@ async fn list_contracts(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<ContractPage>> {
-    let params = ListParams {
+) -> Result<Json<ContractList>> {
+    let query = ContractQuery::parse(ListParams {
         state: query.state,
         q: query.q,
         cursor: query.cursor,
         limit: query.limit,
         overdue: query.overdue,
-        signatory: None,
-    };
+    })?;
     Ok(Json(
         state
             .service
-            .list_contracts(&auth.principal, params)
+            .list_contracts(&auth.principal, &query)
             .await?,
     ))
 }

@@ -8,10 +8,12 @@ mod contracts;
 pub mod csv;
 mod delegations;
 pub mod extract;
+mod idempotency;
 mod judgments;
 pub mod metrics;
 mod ops;
 mod outbox;
+mod queue;
 mod screening;
 pub mod ui;
 mod users;
@@ -88,6 +90,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(workflow::router())
         .merge(delegations::router())
         .merge(outbox::router())
+        .merge(queue::router())
         .merge(screening::router())
         .merge(judgments::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -14,7 +14,7 @@ use super::extract::{ApiJson, ApiPath, Auth};
 use crate::domain::Role;
 use crate::domain::User;
 use crate::error::{Problem, Result};
-use crate::service::Actor;
+use crate::service::Caller;
 use crate::service::directory::UserInput;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -58,7 +58,7 @@ async fn create_user(
     };
     let user = state
         .service
-        .create_user(Actor::User(&auth.principal), input)
+        .create_user(Caller::User(&auth.principal), input)
         .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }

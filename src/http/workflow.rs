@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -12,12 +12,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
-use super::contracts::{idempotency_key, replayed};
 use super::extract::{ApiJson, ApiPath, Auth};
+use super::idempotency::{IdempotencyKey, respond};
 use crate::domain::{ContractDetail, ContractTransition};
 use crate::error::{Problem, Result};
 use crate::service::history::AuditEventView;
-use crate::service::idempotency::Outcome;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -61,11 +60,10 @@ pub struct FireRequest {
 async fn fire_transition(
     State(state): State<AppState>,
     auth: Auth,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     ApiPath((id, name)): ApiPath<(Uuid, String)>,
     ApiJson(request): ApiJson<FireRequest>,
 ) -> Result<Response> {
-    let key = idempotency_key(&headers)?;
     let request = TransitionRequest {
         expected_version: request.expected_version,
         opinion: request.opinion,
@@ -76,10 +74,7 @@ async fn fire_transition(
         .service
         .fire_transition(&auth.principal, id, &name, request, key)
         .await?;
-    Ok(match outcome {
-        Outcome::Fresh(detail) => Json(detail).into_response(),
-        Outcome::Replayed { status, body } => replayed(status, body),
-    })
+    Ok(respond(StatusCode::OK, outcome))
 }
 
 /// The transitions the caller may fire now, with the inputs each needs.

@@ -28,6 +28,7 @@ impl Service {
     ///
     /// # Errors
     /// Only on database failures; broken chains are in the report.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify_audit(&self) -> Result<AuditReport> {
         let records = self.store.all_audit_records().await?;
         let mut report = AuditReport {

@@ -32,6 +32,7 @@ impl Service {
     /// # Errors
     /// 401 for a wrong e-mail or password or an inactive account (indistinguishable on purpose),
     /// 429 while the account or the address has too many recent failures.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn login(&self, email: &str, password: &str, address: &str) -> Result<TokenView> {
         let email = Email::parse(email)
             .map(|e| e.to_string())
@@ -93,6 +94,7 @@ impl Service {
     ///
     /// # Errors
     /// 401 for an unknown, expired or revoked token or a deactivated user.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
         if !token.starts_with(TOKEN_PREFIX) {
             return Err(Error::Unauthorized);
@@ -107,6 +109,7 @@ impl Service {
     ///
     /// # Errors
     /// Only on a database failure.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn logout(&self, token: &str) -> Result<()> {
         Ok(self.store.revoke_token(&token_hash(token)).await?)
     }
@@ -116,6 +119,7 @@ impl Service {
     ///
     /// # Errors
     /// 422 naming `current_password` when it is wrong, `new_password` when it breaks the policy.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn change_password(
         &self,
         principal: &Principal,
@@ -136,7 +140,7 @@ impl Service {
         }
         password::check_policy(new).map_err(|message| Error::invalid("new_password", message))?;
         let hash = password::hash(new.to_owned()).await?;
-        let audit = super::Actor::User(principal).audit();
+        let audit = super::Caller::User(principal).audit();
         self.store
             .set_password(principal.user_id, &hash, &token_hash(token), audit)
             .await?;
@@ -147,6 +151,7 @@ impl Service {
     ///
     /// # Errors
     /// Only on a database failure.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn user_name(&self, id: uuid::Uuid) -> Result<String> {
         Ok(self
             .store
@@ -159,6 +164,7 @@ impl Service {
     ///
     /// # Errors
     /// 404 if the user was deleted meanwhile.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn me(&self, principal: &Principal) -> Result<User> {
         let user = self.store.user(principal.user_id).await?;
         user.ok_or_else(|| Error::not_found("用户不存在 / user not found"))

@@ -1,77 +1,23 @@
-//! Contract intake: create, list, read, revise the body, browse versions.
+//! Contract intake: create, read, revise the body, browse versions.
 
 use uuid::Uuid;
 
-use super::idempotency::{Outcome, Retry};
+use super::idempotency::{Idempotent, Retry};
 use super::transitions::refusal_error;
-use super::views::{ContractPage, VersionView};
+use super::views::VersionView;
 use super::{Service, now};
 use crate::domain::access::may_edit_contract;
-use crate::domain::{Body, ContractDraft};
-use crate::domain::{Contract, ContractDetail, ContractVersion};
-use crate::domain::{ContractState, NewContract, Principal, Role};
+use crate::domain::{
+    Body, Contract, ContractDetail, ContractDraft, ContractVersion, NewContract, Principal, Role,
+};
 use crate::error::{Error, Result, stale};
-use crate::store::{BodyChange, ContractFilter};
+use crate::store::BodyChange;
 use crate::workflow::engine;
 
-pub const DEFAULT_PAGE_SIZE: i64 = 50;
-pub const MAX_PAGE_SIZE: i64 = 200;
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
-
-/// List parameters as the client sent them.
-#[derive(Debug, Clone, Default)]
-pub struct ListParams {
-    pub state: Option<String>,
-    pub q: Option<String>,
-    pub cursor: Option<String>,
-    pub limit: Option<i64>,
-    /// Only contracts whose current review stage is past its deadline.
-    pub overdue: Option<bool>,
-    /// Only contracts this address is named to sign.
-    pub signatory: Option<String>,
-}
 
 fn contract_not_found() -> Error {
     Error::not_found("合同不存在 / contract not found")
-}
-
-fn parse_list_params(params: ListParams) -> Result<ContractFilter> {
-    let mut errors = crate::domain::FieldErrors::default();
-    let state = params
-        .state
-        .filter(|s| !s.is_empty())
-        .and_then(|s| errors.check("state", ContractState::parse(&s)));
-    let before = params.cursor.filter(|c| !c.is_empty()).and_then(|c| {
-        errors.check(
-            "cursor",
-            Uuid::parse_str(&c).map_err(|_| "游标无效 / invalid cursor".to_owned()),
-        )
-    });
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-        errors.add(
-            "limit",
-            format!("每页条数须在 1 到 {MAX_PAGE_SIZE} 之间 / limit must be between 1 and {MAX_PAGE_SIZE}"),
-        );
-    }
-    let text = params
-        .q
-        .map(|q| q.trim().to_owned())
-        .filter(|q| !q.is_empty());
-    if text.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        errors.add("q", "搜索词过长 / the search text is too long");
-    }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors.into_vec()));
-    }
-    Ok(ContractFilter {
-        state,
-        text,
-        before,
-        limit,
-        overdue_at: params.overdue.unwrap_or(false).then(now),
-        signatory: params.signatory,
-    })
 }
 
 /// Checks an `Idempotency-Key` header value.
@@ -101,12 +47,13 @@ impl Service {
     /// # Errors
     /// 403 without the submitter role; 422 naming every invalid field, or a key reused for a
     /// different request.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn create_contract(
         &self,
         principal: &Principal,
         draft: ContractDraft,
         idempotency_key: Option<String>,
-    ) -> Result<Outcome<ContractDetail>> {
+    ) -> Result<Idempotent<ContractDetail>> {
         if !principal.has(Role::Submitter) {
             return Err(Error::forbidden(
                 "需要经办人角色 / the submitter role is required",
@@ -120,7 +67,7 @@ impl Service {
         let contract =
             NewContract::parse(draft).map_err(|errors| Error::Invalid(errors.into_vec()))?;
         let detail = self.new_contract_detail(principal, contract);
-        let saved = retry.save(201, &detail, detail.contract.created_at)?;
+        let saved = retry.save(&detail, detail.contract.created_at)?;
         let committed = self.store.create_contract(&detail, saved.as_ref()).await;
         retry.settle(&self.store, committed, detail).await
     }
@@ -161,34 +108,8 @@ impl Service {
     }
 
     /// # Errors
-    /// 422 for an unknown state, a bad cursor or limit.
-    pub async fn list_contracts(
-        &self,
-        principal: &Principal,
-        params: ListParams,
-    ) -> Result<ContractPage> {
-        let mut filter = parse_list_params(params)?;
-        let page_size = filter.limit;
-        filter.limit += 1; // one extra row tells whether there is a next page
-        let mut rows = self
-            .store
-            .list_contracts(principal.visibility(), &filter)
-            .await?;
-        let has_more = rows.len() as i64 > page_size;
-        rows.truncate(usize::try_from(page_size).unwrap_or(0));
-        let next_cursor = if has_more {
-            rows.last().map(|c| c.id.to_string())
-        } else {
-            None
-        };
-        Ok(ContractPage {
-            items: rows,
-            next_cursor,
-        })
-    }
-
-    /// # Errors
     /// 404 when the contract does not exist or is outside the reader's view.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn get_contract(&self, principal: &Principal, id: Uuid) -> Result<ContractDetail> {
         let detail = self.store.contract(id, principal.visibility()).await?;
         detail.ok_or_else(contract_not_found)
@@ -200,6 +121,7 @@ impl Service {
     /// 404 outside the reader's view; 403 for anyone but a submitter of the contract's agency;
     /// 409 for a stale `expected_version` or a contract no longer in draft or revision;
     /// 422 for an invalid body.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn replace_body(
         &self,
         principal: &Principal,
@@ -259,6 +181,7 @@ impl Service {
 
     /// # Errors
     /// 404 outside the reader's view.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn contract_versions(
         &self,
         principal: &Principal,
@@ -282,6 +205,7 @@ impl Service {
 
     /// # Errors
     /// 404 outside the reader's view or for an unknown version number.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn contract_version(
         &self,
         principal: &Principal,
@@ -304,23 +228,6 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn list_params_name_every_bad_field() {
-        let params = ListParams {
-            state: Some("pending".into()),
-            q: None,
-            cursor: Some("not-a-uuid".into()),
-            limit: Some(0),
-            overdue: None,
-            signatory: None,
-        };
-        let Err(Error::Invalid(errors)) = parse_list_params(params) else {
-            panic!("expected invalid input");
-        };
-        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["state", "cursor", "limit"]);
-    }
 
     #[test]
     fn idempotency_keys_are_printable_ascii() {

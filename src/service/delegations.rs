@@ -4,7 +4,7 @@
 use chrono::{Days, NaiveDate};
 use uuid::Uuid;
 
-use super::{Actor, Service, now};
+use super::{Caller, Service, now};
 use crate::domain::Delegation;
 use crate::domain::{Email, FieldErrors, Principal, Role, Roles};
 use crate::error::{Error, Result};
@@ -27,6 +27,7 @@ fn is_reviewer(roles: &[Role]) -> bool {
 impl Service {
     /// # Errors
     /// 403 for a caller who is no reviewer; 422 for an unknown or unsuitable deputy or bad dates.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn create_delegation(
         &self,
         principal: &Principal,
@@ -85,7 +86,7 @@ impl Service {
         let (Some(deputy), true) = (deputy, errors.is_empty()) else {
             return Err(Error::Invalid(errors.into_vec()));
         };
-        let audit = Actor::User(principal).audit();
+        let audit = Caller::User(principal).audit();
         let delegation = Delegation {
             id: Uuid::now_v7(),
             delegator_id: principal.user_id,
@@ -104,6 +105,7 @@ impl Service {
     ///
     /// # Errors
     /// Only on database failures.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn active_delegators(&self, principal: &Principal) -> Result<Vec<Principal>> {
         let today = beijing_date(now());
         let mut delegators = Vec::new();
@@ -134,6 +136,7 @@ impl Service {
     ///
     /// # Errors
     /// Only on database failures.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn list_delegations(&self, principal: &Principal) -> Result<Vec<Delegation>> {
         Ok(self.store.delegations_of(principal.user_id).await?)
     }
@@ -142,6 +145,7 @@ impl Service {
     ///
     /// # Errors
     /// 404 for a delegation that is not the caller's; 409 when already revoked.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn revoke_delegation(&self, principal: &Principal, id: Uuid) -> Result<Delegation> {
         let not_found = || Error::not_found("委托不存在 / delegation not found");
         let delegation = self.store.delegation(id).await?.ok_or_else(not_found)?;
@@ -151,7 +155,7 @@ impl Service {
         }
         if !self
             .store
-            .revoke_delegation(id, Actor::User(principal).audit())
+            .revoke_delegation(id, Caller::User(principal).audit())
             .await?
         {
             return Err(Error::Conflict {

@@ -2,9 +2,9 @@
 //! already is left alone, so the demo can be seeded on every start.
 
 use super::directory::UserInput;
-use super::idempotency::Outcome;
+use super::idempotency::Idempotent;
 use super::transitions::TransitionRequest;
-use super::{Actor, Service};
+use super::{Caller, Service};
 use crate::domain::ContractDraft;
 use crate::domain::{Principal, Roles, Visibility};
 use crate::error::{Error, Result};
@@ -104,6 +104,7 @@ impl Service {
     ///
     /// # Errors
     /// Only on database failures.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn seed_demo(&self) -> Result<Vec<DemoLogin>> {
         let city = self.ensure_agency(CITY, None).await?;
         self.ensure_agency(EDUCATION, Some(city)).await?;
@@ -122,7 +123,7 @@ impl Service {
         match self.agency_named(name).await {
             Ok(agency) => Ok(agency.id),
             Err(Error::NotFound(_)) => {
-                Ok(self.create_agency(Actor::Operator, name, parent).await?.id)
+                Ok(self.create_agency(Caller::Operator, name, parent).await?.id)
             }
             Err(other) => Err(other),
         }
@@ -140,7 +141,7 @@ impl Service {
             roles: vec![login.role.to_owned()],
             password: DEMO_PASSWORD.to_owned(),
         };
-        self.create_user(Actor::Operator, input).await?;
+        self.create_user(Caller::Operator, input).await?;
         Ok(())
     }
 
@@ -188,8 +189,8 @@ impl Service {
             body_markdown: draft.body.to_owned(),
         };
         let created = match self.create_contract(clerk, contract, None).await? {
-            Outcome::Fresh(created) => created,
-            Outcome::Replayed { .. } => return Ok(()),
+            Idempotent::Fresh(created) => created,
+            Idempotent::Replayed(_) => return Ok(()),
         };
         if draft.submit {
             let submit = TransitionRequest {

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{Actor, Service, password};
+use super::{Caller, Service, password};
 use crate::domain::field::bounded_text;
 use crate::domain::{Agency, User};
 use crate::domain::{Email, FieldErrors, Principal, Role, Roles};
@@ -50,13 +50,13 @@ impl Service {
     /// An admin may act on `agency` only if it lies at or below their own agency.
     async fn require_within_jurisdiction(
         &self,
-        actor: Actor<'_>,
+        actor: Caller<'_>,
         agency: Uuid,
         field: &str,
     ) -> Result<()> {
         match actor {
-            Actor::Operator => Ok(()),
-            Actor::User(principal) => {
+            Caller::Operator => Ok(()),
+            Caller::User(principal) => {
                 if self
                     .store
                     .agency_within(agency, principal.agency_id)
@@ -76,13 +76,14 @@ impl Service {
     /// # Errors
     /// 403 without the admin role; 422 for a bad name or a parent outside the admin's
     /// jurisdiction (admins cannot create root agencies); 409 when the name is taken.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_agency(
         &self,
-        actor: Actor<'_>,
+        actor: Caller<'_>,
         name: &str,
         parent_id: Option<Uuid>,
     ) -> Result<Agency> {
-        if let Actor::User(principal) = actor {
+        if let Caller::User(principal) = actor {
             require_admin(principal)?;
         }
         let name = bounded_text(name, MAX_NAME_CHARS)
@@ -98,13 +99,13 @@ impl Service {
                 self.require_within_jurisdiction(actor, parent, "parent_id")
                     .await?;
             }
-            (None, Actor::User(_)) => {
+            (None, Caller::User(_)) => {
                 return Err(Error::invalid(
                     "parent_id",
                     "须指定上级机构 / a parent agency is required (root agencies are created by the operator)",
                 ));
             }
-            (None, Actor::Operator) => {}
+            (None, Caller::Operator) => {}
         }
         let audit = actor.audit();
         let agency = Agency {
@@ -119,6 +120,7 @@ impl Service {
 
     /// # Errors
     /// 403 without the admin or auditor role.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn list_agencies(&self, principal: &Principal) -> Result<Vec<Agency>> {
         require_directory_reader(principal)?;
         Ok(self.store.list_agencies(principal.visibility()).await?)
@@ -128,6 +130,7 @@ impl Service {
     ///
     /// # Errors
     /// 404 when there is none.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn agency_named(&self, name: &str) -> Result<Agency> {
         let agency = self.store.agency_by_name(name.trim()).await?;
         agency.ok_or_else(|| {
@@ -139,8 +142,9 @@ impl Service {
 
     /// # Errors
     /// 403 without the admin role; 422 naming every invalid field; 409 when the e-mail is taken.
-    pub async fn create_user(&self, actor: Actor<'_>, input: UserInput) -> Result<User> {
-        if let Actor::User(principal) = actor {
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn create_user(&self, actor: Caller<'_>, input: UserInput) -> Result<User> {
+        if let Caller::User(principal) = actor {
             require_admin(principal)?;
         }
         let mut errors = FieldErrors::default();
@@ -189,6 +193,7 @@ impl Service {
 
     /// # Errors
     /// 403 without the admin or auditor role.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn list_users(&self, principal: &Principal) -> Result<Vec<User>> {
         require_directory_reader(principal)?;
         Ok(self.store.list_users(principal.visibility()).await?)
@@ -199,6 +204,7 @@ impl Service {
     /// # Errors
     /// 403 without the admin role or for one's own account (no admin can lock themselves out or
     /// grant themselves more); 404 outside the admin's jurisdiction; 422 for unknown roles.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, target_user = %user_id))]
     pub async fn set_user_roles(
         &self,
         principal: &Principal,
@@ -218,7 +224,7 @@ impl Service {
             .and_then(Roles::new)
             .map_err(|message| Error::invalid("roles", message))?;
         let user = self.user_in_jurisdiction(principal, user_id).await?;
-        let audit = Actor::User(principal).audit();
+        let audit = Caller::User(principal).audit();
         if !self
             .store
             .set_user_roles(user.id, &roles.to_vec(), audit)
@@ -235,6 +241,7 @@ impl Service {
     /// # Errors
     /// 403 without the admin role or for one's own account; 404 outside the admin's
     /// jurisdiction; 422 naming `password` when it breaks the policy.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, target_user = %user_id))]
     pub async fn reset_password(
         &self,
         principal: &Principal,
@@ -251,7 +258,7 @@ impl Service {
         password::check_policy(new_password)
             .map_err(|message| Error::invalid("password", message))?;
         let hash = password::hash(new_password.to_owned()).await?;
-        let audit = Actor::User(principal).audit();
+        let audit = Caller::User(principal).audit();
         // No session is kept: the user signs in again with the new password.
         self.store.set_password(user.id, &hash, "", audit).await?;
         Ok(())
@@ -275,6 +282,7 @@ impl Service {
     /// # Errors
     /// 403 without the admin role or for one's own account; 404 for a user outside the admin's
     /// jurisdiction.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, target_user = %user_id))]
     pub async fn set_user_active(
         &self,
         principal: &Principal,
@@ -290,7 +298,7 @@ impl Service {
         self.user_in_jurisdiction(principal, user_id).await?;
         if !self
             .store
-            .set_user_active(user_id, active, Actor::User(principal).audit())
+            .set_user_active(user_id, active, Caller::User(principal).audit())
             .await?
         {
             return Err(user_not_found());

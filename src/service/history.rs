@@ -29,6 +29,7 @@ impl Service {
     ///
     /// # Errors
     /// 404 outside the caller's view.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn contract_history(
         &self,
         principal: &Principal,
@@ -42,6 +43,7 @@ impl Service {
     ///
     /// # Errors
     /// 404 outside the caller's view.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn contract_events(
         &self,
         principal: &Principal,

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -11,12 +12,27 @@ use crate::error::{Error, Result};
 use crate::store::{SavedResponse, SharedStore, StoreError, StoreResult};
 
 /// The result of a request that may be a retry under an `Idempotency-Key`.
-#[derive(Debug, Clone)]
-pub enum Outcome<T> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotent<T> {
     /// Done now.
     Fresh(T),
-    /// Done before: the saved status and JSON body, returned unchanged.
-    Replayed { status: u16, body: String },
+    /// Done before: the value answered then, unchanged.
+    Replayed(T),
+}
+
+impl<T> Idempotent<T> {
+    pub fn value(&self) -> &T {
+        match self {
+            Idempotent::Fresh(value) | Idempotent::Replayed(value) => value,
+        }
+    }
+
+    /// The value, whether fresh or replayed.
+    pub fn into_inner(self) -> T {
+        match self {
+            Idempotent::Fresh(value) | Idempotent::Replayed(value) => value,
+        }
+    }
 }
 
 /// One request's identity for retries: who sent it, under which key, with what content.
@@ -42,7 +58,11 @@ impl Retry {
     ///
     /// # Errors
     /// 422 when the key was used for a different request.
-    pub async fn earlier<T>(&self, store: &SharedStore) -> Result<Option<Outcome<T>>> {
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn earlier<T: DeserializeOwned>(
+        &self,
+        store: &SharedStore,
+    ) -> Result<Option<Idempotent<T>>> {
         let Some(key) = &self.key else {
             return Ok(None);
         };
@@ -58,7 +78,6 @@ impl Retry {
     /// Only if `response` cannot be serialised.
     pub fn save(
         &self,
-        status: u16,
         response: &impl Serialize,
         at: DateTime<Utc>,
     ) -> Result<Option<SavedResponse>> {
@@ -69,7 +88,6 @@ impl Retry {
             user_id: self.user_id,
             key: key.clone(),
             request_hash: self.request_hash.clone(),
-            status: i64::from(status),
             response: serde_json::to_string(response).map_err(anyhow::Error::from)?,
             created_at: at,
         }))
@@ -80,14 +98,15 @@ impl Retry {
     ///
     /// # Errors
     /// The store's error, or 422 for a key reused with other content.
-    pub async fn settle<T>(
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn settle<T: DeserializeOwned>(
         &self,
         store: &SharedStore,
         committed: StoreResult<()>,
         fresh: T,
-    ) -> Result<Outcome<T>> {
+    ) -> Result<Idempotent<T>> {
         match (committed, &self.key) {
-            (Ok(()), _) => Ok(Outcome::Fresh(fresh)),
+            (Ok(()), _) => Ok(Idempotent::Fresh(fresh)),
             (Err(StoreError::Duplicate(_)), Some(key)) => {
                 let first = store.saved_response(self.user_id, key).await?;
                 let first = first
@@ -98,16 +117,15 @@ impl Retry {
         }
     }
 
-    fn replay<T>(&self, saved: SavedResponse) -> Result<Outcome<T>> {
+    fn replay<T: DeserializeOwned>(&self, saved: SavedResponse) -> Result<Idempotent<T>> {
         if saved.request_hash != self.request_hash {
             return Err(Error::invalid(
                 "Idempotency-Key",
                 "该幂等键已用于另一个请求 / this Idempotency-Key was already used for a different request",
             ));
         }
-        Ok(Outcome::Replayed {
-            status: u16::try_from(saved.status).unwrap_or(200),
-            body: saved.response,
-        })
+        let value = serde_json::from_str(&saved.response)
+            .map_err(|e| anyhow::anyhow!("a saved idempotent response does not read back: {e}"))?;
+        Ok(Idempotent::Replayed(value))
     }
 }

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{Actor, Service, now};
+use super::{Caller, Service, now};
 use crate::domain::field::bounded_text;
 use crate::domain::money::MAX_FEN;
 use crate::domain::{
@@ -75,6 +75,7 @@ impl Service {
     /// # Errors
     /// 403 for other roles; 422 naming every invalid field or an agency outside the caller's
     /// jurisdiction; 409 for a case number already registered.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn create_judgment(
         &self,
         principal: &Principal,
@@ -130,7 +131,7 @@ impl Service {
             updated_at: at,
         };
         self.store
-            .create_judgment(&judgment, Actor::User(principal).audit())
+            .create_judgment(&judgment, Caller::User(principal).audit())
             .await?;
         Ok(judgment)
     }
@@ -139,6 +140,7 @@ impl Service {
     ///
     /// # Errors
     /// Only on database failures.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn list_judgments(&self, principal: &Principal) -> Result<Vec<Judgment>> {
         Ok(self.store.list_judgments(principal.visibility()).await?)
     }
@@ -147,6 +149,7 @@ impl Service {
     ///
     /// # Errors
     /// 403 for other roles; 404 outside the caller's jurisdiction; 422 for a bad amount or date.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn record_judgment_payment(
         &self,
         principal: &Principal,
@@ -185,7 +188,7 @@ impl Service {
             paid_on,
         };
         self.store
-            .record_judgment_payment(&payment, Actor::User(principal).audit())
+            .record_judgment_payment(&payment, Caller::User(principal).audit())
             .await?;
         self.store.judgment(id).await?.ok_or_else(not_found)
     }
@@ -194,6 +197,7 @@ impl Service {
     ///
     /// # Errors
     /// 422 for a malformed period.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn judgment_report(
         &self,
         principal: &Principal,

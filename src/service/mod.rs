@@ -11,6 +11,7 @@ pub mod directory;
 pub mod history;
 pub mod idempotency;
 pub mod judgments;
+pub mod listing;
 pub mod notifications;
 pub mod opinion;
 pub mod ops;
@@ -38,17 +39,17 @@ use workflows::Workflows;
 
 /// Who asks for a change: a signed-in user, or the operator at the command line.
 #[derive(Debug, Clone, Copy)]
-pub enum Actor<'a> {
+pub enum Caller<'a> {
     User(&'a Principal),
     Operator,
 }
 
-impl Actor<'_> {
+impl Caller<'_> {
     fn audit(self) -> AuditMeta {
         AuditMeta {
             actor_id: match self {
-                Actor::User(principal) => Some(principal.user_id),
-                Actor::Operator => None,
+                Caller::User(principal) => Some(principal.user_id),
+                Caller::Operator => None,
             },
             at: now(),
         }

@@ -170,6 +170,7 @@ impl Service {
     ///
     /// # Errors
     /// Database or rendering failures.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enqueue_reminders(&self, at: DateTime<Utc>) -> Result<usize> {
         let horizon = self.calendar.due_at(at, 1);
         let day = beijing_date(at);
@@ -213,6 +214,7 @@ impl Service {
     ///
     /// # Errors
     /// 403 without the admin role; 422 for an unknown status.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn list_outbox(
         &self,
         principal: &Principal,
@@ -239,6 +241,7 @@ impl Service {
     ///
     /// # Errors
     /// 403 without the admin role; 404 for an e-mail that is not failed or not in view.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn retry_outbox(&self, principal: &Principal, id: Uuid) -> Result<()> {
         if !principal.has(Role::Admin) {
             return Err(Error::forbidden(

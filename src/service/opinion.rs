@@ -21,6 +21,7 @@ impl Service {
     ///
     /// # Errors
     /// 404 outside the caller's view, or before any decision.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn opinion_letter(&self, principal: &Principal, id: Uuid) -> Result<OpinionLetter> {
         let detail = self.get_contract(principal, id).await?;
         let history = self.store.contract_transitions(id).await?;

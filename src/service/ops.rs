@@ -24,6 +24,7 @@ impl Service {
     ///
     /// # Errors
     /// When the database does not answer.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ping(&self) -> Result<()> {
         Ok(self.store.ping().await?)
     }
@@ -40,6 +41,7 @@ impl Service {
     ///
     /// # Errors
     /// Database failures.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn claim_mail(
         &self,
         now: DateTime<Utc>,
@@ -53,6 +55,7 @@ impl Service {
     ///
     /// # Errors
     /// Database failures.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_deliveries(&self, deliveries: &[Delivery]) -> Result<()> {
         Ok(self.store.record_deliveries(deliveries).await?)
     }

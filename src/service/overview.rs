@@ -85,6 +85,7 @@ impl Service {
 
     /// # Errors
     /// 404 when the contract is outside the reader's view.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn contract_overview(
         &self,
         principal: &Principal,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::contracts::{ListParams, MAX_PAGE_SIZE};
+use super::listing::{ContractQuery, MAX_PAGE_SIZE};
 use super::{Service, now};
 use crate::domain::{Contract, JudgmentSummary};
 use crate::domain::{ContractState, Principal};
@@ -126,6 +126,7 @@ impl Service {
     ///
     /// # Errors
     /// 422 for a malformed period.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn reports(&self, principal: &Principal, period: Option<&str>) -> Result<Reports> {
         let period = period
             .map(str::trim)
@@ -162,10 +163,10 @@ impl Service {
         let mut overdue = self
             .list_contracts(
                 principal,
-                ListParams {
-                    overdue: Some(true),
-                    limit: Some(MAX_PAGE_SIZE),
-                    ..ListParams::default()
+                &ContractQuery {
+                    overdue: true,
+                    limit: MAX_PAGE_SIZE,
+                    ..ContractQuery::default()
                 },
             )
             .await?

@@ -66,6 +66,7 @@ impl Service {
     ///
     /// # Errors
     /// 403 without the submitter role; 422 naming every invalid field of the draft.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn screen_draft(
         &self,
         principal: &Principal,
@@ -126,6 +127,7 @@ impl Service {
     ///
     /// # Errors
     /// 404 outside the caller's view.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn self_check(&self, principal: &Principal, id: Uuid) -> Result<Report> {
         let detail = self.get_contract(principal, id).await?;
         self.screen_body(&detail.contract, &detail.body_markdown)
@@ -136,6 +138,7 @@ impl Service {
     ///
     /// # Errors
     /// 404 outside the caller's view.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn contract_findings(&self, principal: &Principal, id: Uuid) -> Result<FindingsView> {
         let detail = self.get_contract(principal, id).await?;
         self.stored_screening(id, detail.contract.body_version)
@@ -159,6 +162,7 @@ impl Service {
     /// 404 outside the view or for no such open finding; 403 for anyone but a reviewer or lead
     /// reviewer whose jurisdiction covers the contract; 422 for a missing reason or for one of
     /// the contract's authors (separation of duties); 409 outside a review stage.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn waive_finding(
         &self,
         principal: &Principal,

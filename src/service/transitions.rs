@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::idempotency::{Outcome, Retry};
+use super::idempotency::{Idempotent, Retry};
 use super::{Service, now};
 use crate::domain::{Contract, ContractDetail, ContractTransition, User};
 use crate::domain::{ContractState, Principal, Roles, Visibility};
@@ -282,6 +282,7 @@ impl Service {
     /// # Errors
     /// 404 unknown contract or transition; 403 role, jurisdiction or agency; 409 wrong state or
     /// stale version; 422 a failed guard or a missing input.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id, transition = name))]
     pub async fn fire_transition(
         &self,
         principal: &Principal,
@@ -289,7 +290,7 @@ impl Service {
         name: &str,
         request: TransitionRequest,
         idempotency_key: Option<String>,
-    ) -> Result<Outcome<ContractDetail>> {
+    ) -> Result<Idempotent<ContractDetail>> {
         let retry = Retry::new(principal.user_id, idempotency_key, &(id, name, &request))?;
         if let Some(earlier) = retry.earlier(&self.store).await? {
             return Ok(earlier);
@@ -327,7 +328,7 @@ impl Service {
             )
             .await?;
         let after = detail_after(&situation.detail, &record);
-        let saved = retry.save(200, &after, at)?;
+        let saved = retry.save(&after, at)?;
         let committed = self.store.apply_transition(&record, saved.as_ref()).await;
         retry.settle(&self.store, committed, after).await
     }
@@ -336,6 +337,7 @@ impl Service {
     ///
     /// # Errors
     /// 404 outside the caller's view.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
     pub async fn available_transitions(
         &self,
         principal: &Principal,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{Contract, ContractVersion, User};
+use crate::domain::{ContractVersion, User};
 
 /// A signed-in session's bearer token. Shown once; only its hash is stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -13,14 +13,6 @@ pub struct TokenView {
     pub token_type: &'static str,
     pub expires_at: DateTime<Utc>,
     pub user: User,
-}
-
-/// One page of a keyset-paginated list, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ContractPage {
-    pub items: Vec<Contract>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    pub next_cursor: Option<String>,
 }
 
 /// A body version; with its text when one version is fetched, without it in lists.

@@ -33,6 +33,7 @@ impl Workflows {
     /// # Errors
     /// An invalid file (every problem with its line), or a file that changed without a new
     /// `version` while contracts may be pinned to the old content.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn load(
         store: &SharedStore,
         source: &Source,
@@ -80,6 +81,7 @@ impl Workflows {
     ///
     /// # Errors
     /// When no such definition was ever stored.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get(
         &self,
         store: &SharedStore,

@@ -27,7 +27,10 @@ pub use records::*;
 #[path = "."]
 mod sqlite {
     type Db = sqlx::Sqlite;
-    #[allow(clippy::duplicate_mod, reason = "sql/ is compiled once per backend on purpose")]
+    #[allow(
+        clippy::duplicate_mod,
+        reason = "sql/ is compiled once per backend on purpose"
+    )]
     pub(super) mod sql;
 }
 
@@ -35,7 +38,10 @@ mod sqlite {
 #[path = "."]
 mod postgres {
     type Db = sqlx::Postgres;
-    #[allow(clippy::duplicate_mod, reason = "sql/ is compiled once per backend on purpose")]
+    #[allow(
+        clippy::duplicate_mod,
+        reason = "sql/ is compiled once per backend on purpose"
+    )]
     pub(super) mod sql;
 }
 

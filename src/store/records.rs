@@ -67,7 +67,7 @@ pub struct SavedResponse {
     pub key: String,
     /// SHA-256 of the request, so that a key reused for a different request is refused.
     pub request_hash: String,
-    pub status: i64,
+    /// The answer as JSON.
     pub response: String,
     pub created_at: DateTime<Utc>,
 }

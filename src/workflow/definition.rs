@@ -411,105 +411,104 @@ fn check_transition(
 ) -> Option<TransitionDef> {
     let raw = spanned.get_ref();
     let line = problems.line_of(&spanned.span());
-    let declared = |word: &Spanned<String>, problems: &mut Problems<'_>| {
-        let state = problems.word::<ContractState>(word, "state")?;
-        if !states.contains_key(state.as_str()) {
-            problems.at(
-                &word.span(),
-                format!("state `{state}` is not declared in [states]"),
-            );
-            return None;
-        }
-        Some(state)
-    };
+    let name = raw.name.get_ref();
     let from: Vec<ContractState> = raw
         .from
         .iter()
-        .filter_map(|w| declared(w, problems))
+        .filter_map(|w| declared_state(w, states, problems))
         .collect();
-    let to = declared(&raw.to, problems);
+    let to = declared_state(&raw.to, states, problems);
     if raw.from.is_empty() {
-        problems.at_line(
-            line,
-            format!("transition `{}` has no `from` state", raw.name.get_ref()),
-        );
+        problems.at_line(line, format!("transition `{name}` has no `from` state"));
     }
-    let trigger = match &raw.trigger {
-        Some(word) => match word.get_ref().parse::<Trigger>() {
-            Ok(trigger) => trigger,
-            Err(_) => {
-                problems.at(
-                    &word.span(),
-                    format!(
-                        "unknown trigger `{}` (known: manual, body_changed)",
-                        word.get_ref()
-                    ),
-                );
-                Trigger::Manual
-            }
-        },
-        None => Trigger::Manual,
-    };
-    let roles: Vec<Role> = raw
-        .roles
-        .iter()
-        .filter_map(|w| problems.word::<Role>(w, "role"))
-        .collect();
     if raw.roles.is_empty() {
         problems.at_line(
             line,
-            format!(
-                "transition `{}` names no role that may fire it",
-                raw.name.get_ref()
-            ),
+            format!("transition `{name}` names no role that may fire it"),
         );
     }
-    let guards = raw
-        .guards
-        .iter()
-        .filter_map(|w| problems.word::<Guard>(w, "guard"))
-        .collect();
-    let requires = raw
-        .requires
-        .iter()
-        .filter_map(|w| problems.word::<Input>(w, "input"))
-        .collect();
     let effects = raw
         .effects
         .iter()
         .filter_map(|effect| check_effect(effect, problems, template_exists))
         .collect();
-    let outcome = raw
-        .outcome
-        .as_ref()
-        .and_then(|w| problems.word::<Outcome>(w, "outcome"));
-    let when =
-        raw.when
-            .as_ref()
-            .and_then(|source| match Condition::parse(source.get_ref(), params) {
-                Ok(condition) => Some(condition),
-                Err(message) => {
-                    problems.at(&source.span(), message);
-                    None
-                }
-            });
     Some(TransitionDef {
-        name: raw.name.get_ref().clone(),
-        label: raw
-            .label
-            .clone()
-            .unwrap_or_else(|| raw.name.get_ref().clone()),
+        name: name.clone(),
+        label: raw.label.clone().unwrap_or_else(|| name.clone()),
         from,
         to: to?,
-        trigger,
-        when,
-        roles,
-        guards,
-        requires,
+        trigger: trigger(raw.trigger.as_ref(), problems),
+        when: condition(raw.when.as_ref(), params, problems),
+        roles: words(&raw.roles, "role", problems),
+        guards: words(&raw.guards, "guard", problems),
+        requires: words(&raw.requires, "input", problems),
         effects,
-        outcome,
+        outcome: raw
+            .outcome
+            .as_ref()
+            .and_then(|w| problems.word::<Outcome>(w, "outcome")),
         line,
     })
+}
+
+/// A state word that names a state declared in `[states]`.
+fn declared_state(
+    word: &Spanned<String>,
+    states: &BTreeMap<&'static str, StateDef>,
+    problems: &mut Problems<'_>,
+) -> Option<ContractState> {
+    let state = problems.word::<ContractState>(word, "state")?;
+    if !states.contains_key(state.as_str()) {
+        problems.at(
+            &word.span(),
+            format!("state `{state}` is not declared in [states]"),
+        );
+        return None;
+    }
+    Some(state)
+}
+
+/// Every word of a list that parses as a `T`; the others are reported.
+fn words<T: std::str::FromStr + strum::IntoEnumIterator + Into<&'static str>>(
+    raw: &[Spanned<String>],
+    what: &str,
+    problems: &mut Problems<'_>,
+) -> Vec<T> {
+    raw.iter()
+        .filter_map(|w| problems.word::<T>(w, what))
+        .collect()
+}
+
+/// `manual` unless the transition says otherwise.
+fn trigger(raw: Option<&Spanned<String>>, problems: &mut Problems<'_>) -> Trigger {
+    let Some(word) = raw else {
+        return Trigger::Manual;
+    };
+    word.get_ref().parse::<Trigger>().unwrap_or_else(|_| {
+        problems.at(
+            &word.span(),
+            format!(
+                "unknown trigger `{}` (known: manual, body_changed)",
+                word.get_ref()
+            ),
+        );
+        Trigger::Manual
+    })
+}
+
+fn condition(
+    raw: Option<&Spanned<String>>,
+    params: &[(String, i64)],
+    problems: &mut Problems<'_>,
+) -> Option<Condition> {
+    let source = raw?;
+    match Condition::parse(source.get_ref(), params) {
+        Ok(condition) => Some(condition),
+        Err(message) => {
+            problems.at(&source.span(), message);
+            None
+        }
+    }
 }
 
 fn check_effect(

@@ -6,7 +6,7 @@ use std::sync::Once;
 
 use contract_review::config::{AuthSettings, HttpSettings, MailSettings};
 use contract_review::defaults::Overrides;
-use contract_review::service::Actor;
+use contract_review::service::Caller;
 use contract_review::service::directory::UserInput;
 use contract_review::store::DatabaseOptions;
 use contract_review::{App, Settings};
@@ -146,12 +146,12 @@ impl TestApp {
         let base = server.base.clone();
 
         let root = app_service
-            .create_agency(Actor::Operator, "测试市人民政府", None)
+            .create_agency(Caller::Operator, "测试市人民政府", None)
             .await
             .expect("root agency");
         app_service
             .create_user(
-                Actor::Operator,
+                Caller::Operator,
                 UserInput {
                     email: "admin@city.gov.cn".into(),
                     name: "管理员".into(),

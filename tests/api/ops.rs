@@ -107,6 +107,7 @@ async fn openapi_documents_every_endpoint_and_error(app: TestApp) {
         "GET /api/v1/judgments",
         "GET /api/v1/me",
         "GET /api/v1/outbox",
+        "GET /api/v1/queue",
         "GET /api/v1/reports/judgments",
         "GET /api/v1/users",
         "GET /healthz",

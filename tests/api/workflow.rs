@@ -19,6 +19,7 @@ on_both_backends!(
     a_deputy_decides_in_the_reviewers_name,
     a_retried_transition_is_not_applied_twice,
     the_opinion_letter_escapes_what_users_typed,
+    the_queue_holds_what_waits_for_the_callers_decision,
 );
 
 fn version(contract: &Value) -> i64 {
@@ -781,4 +782,68 @@ async fn the_opinion_letter_escapes_what_users_typed(app: TestApp) {
         "text/markdown; charset=utf-8"
     );
     assert!(markdown.text().await.unwrap().contains("¥186,000.00"));
+}
+
+async fn the_queue_holds_what_waits_for_the_callers_decision(app: TestApp) {
+    let world = World::build(&app).await;
+    let lead = app
+        .user("lead@city.gov.cn", app.root_agency, &["lead_reviewer"])
+        .await;
+    let dept_reviewer = app
+        .user("reviewer@b.gov.cn", world.dept_b, &["reviewer"])
+        .await;
+    let first = submitted(&app, &world, &valid_contract("先提交的采购")).await;
+    let second = submitted(&app, &world, &valid_contract("后提交的采购")).await;
+    app.create_contract(&world.submitter_a, &valid_contract("未提交的草稿"))
+        .await;
+    let mut large = valid_contract("大额工程");
+    large["contract_type"] = json!("construction");
+    large["amount_fen"] = json!(600_000_000);
+    let at_lead = approve(
+        &app,
+        &world.reviewer,
+        &submitted(&app, &world, &large).await,
+    )
+    .await;
+    // The second one is due first, so it leads the queue.
+    let moved = app
+        .execute_sql(
+            "UPDATE contracts SET due_at = '2020-01-02T00:00:00+00:00' WHERE title = '后提交的采购'",
+        )
+        .await;
+    assert_eq!(moved, 1);
+
+    let queue = |token: String| {
+        let app = &app;
+        async move {
+            let response = app.get("/api/v1/queue", &token).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let body: Value = response.json().await.unwrap();
+            let titles: Vec<String> = body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["contract"]["title"].as_str().unwrap().to_owned())
+                .collect();
+            (titles, body)
+        }
+    };
+    let (titles, body) = queue(world.reviewer.clone()).await;
+    assert_eq!(
+        titles,
+        ["后提交的采购", "先提交的采购"],
+        "earliest deadline first"
+    );
+    assert_eq!(body["items"][0]["overdue"], true);
+    assert_eq!(body["items"][0]["contract"]["id"], second["id"]);
+    assert_eq!(body["items"][1]["contract"]["id"], first["id"]);
+    let (lead_titles, _) = queue(lead).await;
+    assert_eq!(lead_titles, ["大额工程"], "{}", at_lead["state"]);
+    let (outside, _) = queue(dept_reviewer).await;
+    assert!(
+        outside.is_empty(),
+        "dept B's reviewer does not cover dept A: {outside:?}"
+    );
+    let (clerk, _) = queue(world.submitter_a.clone()).await;
+    assert!(clerk.is_empty(), "a clerk decides nothing: {clerk:?}");
 }

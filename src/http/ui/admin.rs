@@ -18,7 +18,7 @@ use crate::domain::{FieldErrors, Money, Role};
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::extract::ApiPath;
-use crate::service::Actor;
+use crate::service::Caller;
 use crate::service::directory::UserInput;
 use crate::service::judgments::JudgmentInput;
 
@@ -101,7 +101,7 @@ pub async fn create_agency(State(state): State<AppState>, form: SessionForm) -> 
     let SessionForm { session, fields } = form;
     let created = async {
         let parent = field("parent_id", parse_uuid(fields.get("parent_id")))?;
-        let actor = Actor::User(&session.principal);
+        let actor = Caller::User(&session.principal);
         state
             .service
             .create_agency(actor, fields.get("name"), Some(parent))
@@ -164,7 +164,7 @@ pub async fn create_user(State(state): State<AppState>, form: SessionForm) -> Pa
             roles: fields.all("roles"),
             password: fields.get("password").to_owned(),
         };
-        let actor = Actor::User(&session.principal);
+        let actor = Caller::User(&session.principal);
         state.service.create_user(actor, input).await
     }
     .await;

@@ -15,19 +15,19 @@ use uuid::Uuid;
 
 use super::form::{Fields, SessionForm};
 use super::highlight::{Mark, body_html};
+use super::listing;
 use super::session::{Session, random_token};
 use super::{DoneQuery, PageResult, form_problem, notice_for, render, see_other};
 use crate::domain::ContractDraft;
-use crate::domain::{Contract, Finding};
+use crate::domain::Finding;
 use crate::domain::{
-    ContractState, ContractType, FieldError, FieldErrors, Money, NewContract, Principal, Role,
+    ContractState, ContractType, FieldError, FieldErrors, Money, NewContract, Outcome, Principal,
+    Role,
 };
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::ApiPath;
 use crate::screening::Report;
-use crate::service::contracts::ListParams;
-use crate::service::idempotency::Outcome;
 use crate::service::overview::ContractOverview;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
 use crate::templates::markdown_to_html;
@@ -53,32 +53,6 @@ pub struct ListQuery {
     cursor: String,
 }
 
-/// One page of contracts matching `q` and `in_state`, from `cursor`, with the address of the next
-/// page when there is one.
-pub(super) async fn search(
-    state: &AppState,
-    principal: &Principal,
-    q: &str,
-    in_state: &str,
-    cursor: &str,
-) -> Result<(Vec<Contract>, Option<String>), Error> {
-    let params = ListParams {
-        q: Some(q.to_owned()),
-        state: Some(in_state.to_owned()),
-        cursor: Some(cursor.to_owned()),
-        ..ListParams::default()
-    };
-    let page = state.service.list_contracts(principal, params).await?;
-    let next = page.next_cursor.map(|cursor| {
-        let query = [("q", q), ("state", in_state), ("cursor", cursor.as_str())];
-        format!(
-            "/contracts?{}",
-            serde_urlencoded::to_string(query).unwrap_or_default()
-        )
-    });
-    Ok((page.items, next))
-}
-
 /// Every contract in the reader's view, newest first, by title or counterparty and state, a page
 /// at a time.
 pub async fn list(
@@ -86,7 +60,7 @@ pub async fn list(
     session: Session,
     Query(query): Query<ListQuery>,
 ) -> PageResult {
-    let (contracts, next) = search(
+    let (contracts, next) = listing::search(
         &state,
         &session.principal,
         &query.q,
@@ -94,7 +68,7 @@ pub async fn list(
         &query.cursor,
     )
     .await?;
-    let labels = super::home::state_labels(&state);
+    let labels = listing::state_labels(&state);
     render(
         &state,
         &session,
@@ -103,7 +77,7 @@ pub async fn list(
         context! {
             contracts, next,
             search => context! { q => query.q, state => query.state },
-            ..super::home::state_choices(&labels)
+            ..listing::state_choices(&labels)
         },
     )
 }
@@ -175,16 +149,6 @@ fn draft_from(fields: &Fields) -> Result<ContractDraft, Error> {
     }
 }
 
-/// The id of the contract a resent form created the first time.
-fn replayed_id(saved: &str) -> Result<String, Error> {
-    let saved: serde_json::Value =
-        serde_json::from_str(saved).map_err(|e| anyhow::anyhow!("a saved response: {e}"))?;
-    saved["id"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("a saved contract without an id").into())
-}
-
 /// The form's field names for the service's: the amount is typed in yuan, signatories in one box.
 fn form_field(field: &str) -> String {
     if field == "amount_fen" {
@@ -226,14 +190,11 @@ pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageRes
             );
         }
         let key = fields.optional("idempotency_key");
-        let id = match state
+        let created = state
             .service
             .create_contract(&session.principal, draft, key)
-            .await?
-        {
-            Outcome::Fresh(detail) => detail.contract.id.to_string(),
-            Outcome::Replayed { body, .. } => replayed_id(&body)?,
-        };
+            .await?;
+        let id = created.into_inner().contract.id;
         see_other(&format!("/contracts/{id}?done=created"))
     }
     .await;
@@ -258,16 +219,35 @@ pub async fn page(
     ApiPath(id): ApiPath<Uuid>,
     Query(query): Query<DoneQuery>,
 ) -> PageResult {
-    let notice = notice_for(&query.done);
-    contract_page(
-        &state,
-        &session,
-        id,
-        StatusCode::OK,
-        context! { notice },
-        None,
-    )
-    .await
+    let overview = state
+        .service
+        .contract_overview(&session.principal, id)
+        .await?;
+    let notice = match notice_for(&query.done) {
+        Some(fixed) => Some(fixed.to_owned()),
+        None if !query.done.is_empty() => step_notice(&overview),
+        None => None,
+    };
+    let extra = context! { notice };
+    render_overview(&state, &session, overview, StatusCode::OK, extra, None)
+}
+
+/// What the last workflow step did, in words, naming the state it reached when that is not
+/// already said: the confirmation after an action.
+fn step_notice(overview: &ContractOverview) -> Option<String> {
+    let step = overview.history.last()?;
+    Some(match step.outcome {
+        Some(Outcome::Submitted) => "已提交法制审查。/ Submitted for legal review.".to_owned(),
+        Some(Outcome::Approved) => "已作出审查通过的决定。/ Approved.".to_owned(),
+        Some(Outcome::Returned) => "已退回修改。/ Returned for revision.".to_owned(),
+        Some(Outcome::Rejected) => "已作出不予通过的决定。/ Rejected.".to_owned(),
+        Some(Outcome::Withdrawn) => "已撤回。/ Withdrawn.".to_owned(),
+        Some(Outcome::Signed) => "已签署。/ Signed.".to_owned(),
+        None => format!(
+            "已完成，合同现处于「{0}」。/ Done; the contract is now at: {0}.",
+            overview.state_label
+        ),
+    })
 }
 
 /// Renders the contract page; `extra` adds a notice, an error with what the user typed, or a
@@ -284,6 +264,17 @@ async fn contract_page(
         .service
         .contract_overview(&session.principal, id)
         .await?;
+    render_overview(state, session, overview, status, extra, report)
+}
+
+fn render_overview(
+    state: &AppState,
+    session: &Session,
+    overview: ContractOverview,
+    status: StatusCode,
+    extra: Value,
+    report: Option<Report>,
+) -> PageResult {
     let page = overview_context(&session.principal, overview, report);
     let labels = state.service.category_labels();
     render(

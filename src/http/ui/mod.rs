@@ -9,6 +9,7 @@ mod delegations;
 mod form;
 mod highlight;
 mod home;
+mod listing;
 mod pages;
 mod reports;
 mod session;
@@ -249,7 +250,8 @@ pub struct DoneQuery {
     done: String,
 }
 
-/// The confirmation for `?done=…`.
+/// The confirmation for `?done=…` after an action that is not a workflow step; the contract page
+/// words a step's confirmation from the history (see `contracts::step_notice`).
 pub(super) fn notice_for(done: &str) -> Option<&'static str> {
     Some(match done {
         "created" => {
@@ -259,17 +261,10 @@ pub(super) fn notice_for(done: &str) -> Option<&'static str> {
         "waived" => {
             "已豁免该问题，理由已记入审计记录。/ Finding waived; the reason is in the audit trail."
         }
-        "submit" => "已提交法制审查。/ Submitted for legal review.",
-        "approve" => "已作出审查通过的决定。/ Approved.",
-        "return" => "已退回修改。/ Returned for revision.",
-        "reject" => "已作出不予通过的决定。/ Rejected.",
-        "withdraw" => "已撤回。/ Withdrawn.",
-        "sign" => "已签署。/ Signed.",
         "password" => {
             "密码已重置，该用户须用新密码重新登录。/ Password reset; the user signs in again with the new one."
         }
         "retried" => "已重新排队发送。/ Queued to be sent again.",
-        "" => return None,
-        _ => "已完成。/ Done.",
+        _ => return None,
     })
 }

@@ -88,6 +88,7 @@ async fn insert(conn: &mut Conn, record: AuditRecord) -> StoreResult<()> {
 
 #[async_trait]
 impl AuditStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn audit_trail(
         &self,
         kind: SubjectKind,
@@ -104,6 +105,7 @@ impl AuditStore for SqlStore {
         Ok(rows.into_iter().map(AuditRecord::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn all_audit_records(&self) -> StoreResult<Vec<AuditRecord>> {
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_events ORDER BY subject_kind, subject_id, seq"

@@ -119,6 +119,7 @@ fn like_pattern(text: &str) -> String {
 
 #[async_trait]
 impl ContractStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_contract(
         &self,
         detail: &ContractDetail,
@@ -177,6 +178,7 @@ impl ContractStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn contract(
         &self,
         id: Uuid,
@@ -210,6 +212,7 @@ impl ContractStore for SqlStore {
         }))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_contracts(
         &self,
         visibility: Visibility,
@@ -244,6 +247,7 @@ impl ContractStore for SqlStore {
         Ok(rows.into_iter().map(Contract::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn replace_body(
         &self,
         change: &BodyChange,
@@ -290,6 +294,7 @@ impl ContractStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %contract_id))]
     async fn contract_versions(&self, contract_id: Uuid) -> StoreResult<Vec<ContractVersion>> {
         let rows: Vec<VersionRow> = sqlx::query_as(
             "SELECT number, sha256, created_by, created_at FROM contract_versions
@@ -301,6 +306,7 @@ impl ContractStore for SqlStore {
         Ok(rows.into_iter().map(ContractVersion::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %contract_id))]
     async fn contract_version(
         &self,
         contract_id: Uuid,

@@ -39,6 +39,7 @@ const DELEGATION_COLUMNS: &str =
 
 #[async_trait]
 impl DelegationStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_delegation(&self, delegation: &Delegation, meta: AuditMeta) -> StoreResult<()> {
         let (_writer, mut tx) = self.begin_write().await?;
         sqlx::query(
@@ -58,6 +59,7 @@ impl DelegationStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(target_user = %user_id))]
     async fn delegations_of(&self, user_id: Uuid) -> StoreResult<Vec<Delegation>> {
         let sql = format!(
             "SELECT {DELEGATION_COLUMNS} FROM delegations
@@ -70,6 +72,7 @@ impl DelegationStore for SqlStore {
         Ok(rows.into_iter().map(Delegation::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn delegation(&self, id: Uuid) -> StoreResult<Option<Delegation>> {
         let sql = format!("SELECT {DELEGATION_COLUMNS} FROM delegations WHERE id = $1");
         let row: Option<DelegationRow> = sqlx::query_as(&sql)
@@ -79,6 +82,7 @@ impl DelegationStore for SqlStore {
         Ok(row.map(Delegation::from))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn revoke_delegation(&self, id: Uuid, meta: AuditMeta) -> StoreResult<bool> {
         let (_writer, mut tx) = self.begin_write().await?;
         let revoked: Option<(Uuid,)> = sqlx::query_as(

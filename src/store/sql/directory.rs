@@ -83,6 +83,7 @@ const AGENCY_COLUMNS: &str = "id, name, parent_id, created_at";
 
 #[async_trait]
 impl DirectoryStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_agency(&self, agency: &Agency, meta: AuditMeta) -> StoreResult<()> {
         let (_writer, mut tx) = self.begin_write().await?;
         sqlx::query(
@@ -100,6 +101,7 @@ impl DirectoryStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn agency(&self, id: Uuid) -> StoreResult<Option<Agency>> {
         let sql = format!("SELECT {AGENCY_COLUMNS} FROM agencies WHERE id = $1");
         let row: Option<AgencyRow> = sqlx::query_as(&sql)
@@ -109,6 +111,7 @@ impl DirectoryStore for SqlStore {
         Ok(row.map(Agency::from))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn agency_by_name(&self, name: &str) -> StoreResult<Option<Agency>> {
         let sql = format!("SELECT {AGENCY_COLUMNS} FROM agencies WHERE name = $1");
         let row: Option<AgencyRow> = sqlx::query_as(&sql)
@@ -118,6 +121,7 @@ impl DirectoryStore for SqlStore {
         Ok(row.map(Agency::from))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_agencies(&self, visibility: Visibility) -> StoreResult<Vec<Agency>> {
         let (root, descend) = scope_params(visibility);
         let sql = format!(
@@ -132,6 +136,7 @@ impl DirectoryStore for SqlStore {
         Ok(rows.into_iter().map(Agency::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn agency_within(&self, agency: Uuid, root: Uuid) -> StoreResult<bool> {
         let (count,): (i64,) = sqlx::query_as(concat!(
             scope_cte!(),
@@ -145,6 +150,7 @@ impl DirectoryStore for SqlStore {
         Ok(count > 0)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_user(&self, new: &NewUser, meta: AuditMeta) -> StoreResult<()> {
         let user = &new.user;
         let (_writer, mut tx) = self.begin_write().await?;
@@ -168,6 +174,7 @@ impl DirectoryStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn user(&self, id: Uuid) -> StoreResult<Option<User>> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users u JOIN user_roles r ON r.user_id = u.id
@@ -177,6 +184,7 @@ impl DirectoryStore for SqlStore {
         Ok(fold_users(rows).pop())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_users(&self, visibility: Visibility) -> StoreResult<Vec<User>> {
         let (root, descend) = scope_params(visibility);
         let sql = format!(
@@ -192,6 +200,7 @@ impl DirectoryStore for SqlStore {
         Ok(fold_users(rows))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
         let row: Option<(Uuid, String, bool)> =
             sqlx::query_as("SELECT id, password_hash, active FROM users WHERE email = $1")
@@ -205,6 +214,7 @@ impl DirectoryStore for SqlStore {
         }))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn set_user_roles(&self, id: Uuid, roles: &[Role], meta: AuditMeta) -> StoreResult<bool> {
         let (_writer, mut tx) = self.begin_write().await?;
         let exists: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1")
@@ -224,6 +234,7 @@ impl DirectoryStore for SqlStore {
         Ok(true)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn set_password(
         &self,
         id: Uuid,
@@ -247,6 +258,7 @@ impl DirectoryStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn set_user_active(&self, id: Uuid, active: bool, meta: AuditMeta) -> StoreResult<bool> {
         let (_writer, mut tx) = self.begin_write().await?;
         let updated: Option<(Uuid,)> =
@@ -269,6 +281,7 @@ impl DirectoryStore for SqlStore {
         Ok(true)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn users_covering(&self, agency_id: Uuid, role: Role) -> StoreResult<Vec<User>> {
         let sql = format!(
             "{UP_CTE} SELECT {USER_COLUMNS} FROM users u JOIN user_roles r ON r.user_id = u.id

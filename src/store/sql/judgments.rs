@@ -73,6 +73,7 @@ const JUDGMENT_COLUMNS: &str =
 
 #[async_trait]
 impl JudgmentStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_judgment(&self, judgment: &Judgment, meta: AuditMeta) -> StoreResult<()> {
         let (_writer, mut tx) = self.begin_write().await?;
         sqlx::query(
@@ -100,6 +101,7 @@ impl JudgmentStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn judgment(&self, id: Uuid) -> StoreResult<Option<Judgment>> {
         let sql = format!("SELECT {JUDGMENT_COLUMNS} FROM judgments j WHERE j.id = $1");
         let row: Option<JudgmentRow> = sqlx::query_as(&sql)
@@ -109,6 +111,7 @@ impl JudgmentStore for SqlStore {
         Ok(row.map(Judgment::from))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_judgments(&self, visibility: Visibility) -> StoreResult<Vec<Judgment>> {
         let (root, descend) = scope_params(visibility);
         let sql = format!(
@@ -124,6 +127,7 @@ impl JudgmentStore for SqlStore {
         Ok(rows.into_iter().map(Judgment::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn record_judgment_payment(
         &self,
         payment: &JudgmentPayment,
@@ -166,6 +170,7 @@ impl JudgmentStore for SqlStore {
         Ok(true)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn unpaid_judgments(&self, agency_id: Uuid) -> StoreResult<Vec<(JudgmentKind, i64)>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT kind, amount_due_fen - amount_paid_fen FROM judgments
@@ -182,6 +187,7 @@ impl JudgmentStore for SqlStore {
             .collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn judgment_report(
         &self,
         visibility: Visibility,

@@ -46,6 +46,7 @@ impl SqlStore {
     }
 
     /// Waits for the writers queued before this one (single-writer backends only).
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
         match &self.write_lock {
             Some(lock) => Some(lock.lock().await),
@@ -54,6 +55,7 @@ impl SqlStore {
     }
 
     /// Opens a write transaction in this writer's turn.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn begin_write(&self) -> StoreResult<(Option<MutexGuard<'_, ()>>, Transaction)> {
         let turn = self.write_turn().await;
         let tx = self.pool.begin_with(<Db as Backend>::BEGIN_WRITE).await?;
@@ -74,6 +76,7 @@ impl Store for SqlStore {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -76,6 +76,7 @@ pub(super) async fn insert(
 
 #[async_trait]
 impl OutboxStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
@@ -95,6 +96,7 @@ impl OutboxStore for SqlStore {
         Ok(rows.into_iter().map(QueuedMail::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn record_deliveries(&self, deliveries: &[Delivery]) -> StoreResult<()> {
         let (_writer, mut tx) = self.begin_write().await?;
         for delivery in deliveries {
@@ -116,6 +118,7 @@ impl OutboxStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_outbox(
         &self,
         visibility: Visibility,
@@ -141,6 +144,7 @@ impl OutboxStore for SqlStore {
         Ok(rows.into_iter().map(QueuedMail::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn requeue_outbox(
         &self,
         id: Uuid,
@@ -169,6 +173,7 @@ impl OutboxStore for SqlStore {
         Ok(requeued.is_some())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn enqueue_reminders(
         &self,
         reminders: &[ReminderMail],

@@ -25,6 +25,7 @@ struct StageRow {
 
 #[async_trait]
 impl ReportStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn report_data(&self, visibility: Visibility) -> StoreResult<ReportData> {
         let (root, descend) = scope_params(visibility);
         let by_state: Vec<StateCount> = sqlx::query_as(concat!(

@@ -148,6 +148,7 @@ const _: () = assert!(
 
 #[async_trait]
 impl ReviewStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn save_workflow(&self, record: &WorkflowRecord) -> StoreResult<WorkflowRecord> {
         let (_writer, mut tx) = self.begin_write().await?;
         let sql = format!(
@@ -176,6 +177,7 @@ impl ReviewStore for SqlStore {
         Ok(record.clone())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn workflows(&self) -> StoreResult<Vec<WorkflowRecord>> {
         let sql =
             format!("SELECT {WORKFLOW_COLUMNS} FROM workflow_definitions ORDER BY id, version");
@@ -183,6 +185,7 @@ impl ReviewStore for SqlStore {
         Ok(rows.into_iter().map(WorkflowRecord::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn apply_transition(
         &self,
         transition: &TransitionRecord,
@@ -197,6 +200,7 @@ impl ReviewStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %contract_id))]
     async fn contract_transitions(
         &self,
         contract_id: Uuid,
@@ -212,6 +216,7 @@ impl ReviewStore for SqlStore {
         rows.into_iter().map(ContractTransition::try_from).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %contract_id))]
     async fn review_facts(
         &self,
         contract_id: Uuid,
@@ -254,6 +259,7 @@ impl ReviewStore for SqlStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn review_queue(
         &self,
         visibility: Visibility,
@@ -281,6 +287,7 @@ impl ReviewStore for SqlStore {
         Ok(rows.into_iter().map(Contract::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn contracts_due_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<Contract>> {
         let sql = format!(
             "SELECT {CONTRACT_COLUMNS} {FROM_CONTRACTS} WHERE c.due_at IS NOT NULL AND c.due_at <= $1"

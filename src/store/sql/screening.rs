@@ -122,6 +122,7 @@ pub(super) async fn write(
 
 #[async_trait]
 impl ScreeningStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %contract_id))]
     async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>> {
         let rows: Vec<FindingRow> = sqlx::query_as(
             "SELECT id, body_version, rule, category, severity, clause, start_offset, end_offset, excerpt,
@@ -135,6 +136,7 @@ impl ScreeningStore for SqlStore {
         Ok(rows.into_iter().map(Finding::from).collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %contract_id))]
     async fn screening_checklist(
         &self,
         contract_id: Uuid,
@@ -150,6 +152,7 @@ impl ScreeningStore for SqlStore {
         Ok(row.map(|(checklist,)| checklist))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn waive_finding(&self, waiver: &Waiver) -> StoreResult<bool> {
         let (_writer, mut tx) = self.begin_write().await?;
         let waived: Option<(String, String)> = sqlx::query_as(

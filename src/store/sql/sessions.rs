@@ -12,6 +12,7 @@ use crate::store::{SessionStore, StoreResult, TokenRecord};
 
 #[async_trait]
 impl SessionStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn issue_token(&self, token: &TokenRecord) -> StoreResult<()> {
         let _writer = self.write_turn().await;
         sqlx::query(
@@ -26,6 +27,7 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn principal_by_token(
         &self,
         token_hash: &str,
@@ -59,6 +61,7 @@ impl SessionStore for SqlStore {
         }))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn revoke_token(&self, token_hash: &str) -> StoreResult<()> {
         let _writer = self.write_turn().await;
         sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1")
@@ -68,6 +71,7 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn record_login_failure(
         &self,
         email: &str,
@@ -91,6 +95,7 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn login_failures_since(
         &self,
         email: &str,
@@ -108,6 +113,7 @@ impl SessionStore for SqlStore {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn clear_login_failures(&self, email: &str) -> StoreResult<()> {
         let _writer = self.write_turn().await;
         sqlx::query("DELETE FROM login_failures WHERE email = $1")
