@@ -1,23 +1,40 @@
 //! contract-review: the mandatory legality review of agencies' contracts before signing.
 //!
-//! This file builds the [`App`] from its [`Settings`] and serves it; everything else lives in
-//! the modules: the pure core (`domain`), the I/O shell (`store`, `http`) and the use cases
-//! between them (`service`).
+//! This file is the map: the modules below, from the outer shell to the pure core, and the
+//! [`App`] that wires them. Data flows one way: a request (HTTP, a page or the command line)
+//! reaches a use case in `service`, which loads from `store`, asks the pure core (`workflow`,
+//! `screening`, `domain`) for a decision, and commits it in one transaction; `notify` sends the
+//! mail that transaction queued.
 
+/// The command line: each subcommand calls the same use cases as the API.
 pub mod cli;
+/// Every setting as a flag with an environment fallback, and the settings the service starts from.
 pub mod config;
+/// The workflow, rule book, calendar and templates built into the binary, and their overrides.
 pub mod defaults;
+/// Plain types of the domain, parsed once at the boundary; what the API and pages show. No I/O.
 pub mod domain;
+/// The one error type, mapped to RFC 9457 problem documents.
 pub mod error;
+/// The JSON API, the operational endpoints and the web pages.
 pub mod http;
+/// Sending the mail queued in the outbox.
 pub mod notify;
+/// The configuration files, read and checked once at start-up.
 pub mod resources;
+/// `contract-review screen`: the legality screen offline, on files.
 pub mod screen_cli;
+/// The legality screen: clause tree, parties, rules, findings. No I/O.
 pub mod screening;
+/// The use cases: load, ask the pure core, commit in one transaction.
 pub mod service;
+/// Persistence, one file of SQL per aggregate, shared by SQLite and PostgreSQL.
 pub mod store;
+/// Logging and spans.
 pub mod telemetry;
+/// The Markdown templates of the opinion letter and the e-mails.
 pub mod templates;
+/// The review workflow: definition, engine, conditions, calendar, diagrams. No I/O.
 pub mod workflow;
 
 use std::future::Future;

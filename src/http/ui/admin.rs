@@ -194,8 +194,19 @@ pub async fn set_active(
         .service
         .set_user_active(&session.principal, id, active)
         .await;
-    after_post(changed, "/admin/users", async |status, page| {
-        users_page(&state, &session, status, page).await
+    back_to_users(&state, &session, changed, "/admin/users", context! {}).await
+}
+
+/// After an action on the users page: on to `done`, or the page again with the refusal.
+async fn back_to_users<T>(
+    state: &AppState,
+    session: &Session,
+    outcome: Result<T>,
+    done: &str,
+    extra: Value,
+) -> PageResult {
+    after_post(outcome, done, async |status, page| {
+        users_page(state, session, status, context! { ..extra, ..page }).await
     })
     .await
 }
@@ -210,10 +221,7 @@ pub async fn set_roles(
         .service
         .set_user_roles(&session.principal, id, &fields.all("roles"))
         .await;
-    after_post(changed, "/admin/users", async |status, page| {
-        users_page(&state, &session, status, page).await
-    })
-    .await
+    back_to_users(&state, &session, changed, "/admin/users", context! {}).await
 }
 
 pub async fn reset_password(
@@ -226,11 +234,9 @@ pub async fn reset_password(
         .service
         .reset_password(&session.principal, id, fields.get("password"))
         .await;
-    after_post(reset, "/admin/users?done=password", async |status, page| {
-        let reset_for = id.to_string();
-        users_page(&state, &session, status, context! { reset_for, ..page }).await
-    })
-    .await
+    let reset_for = id.to_string();
+    let extra = context! { reset_for };
+    back_to_users(&state, &session, reset, "/admin/users?done=password", extra).await
 }
 
 // ---- the court-judgment register -------------------------------------------------------

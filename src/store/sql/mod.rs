@@ -14,6 +14,7 @@ mod judgments;
 mod outbox;
 mod reports;
 mod review;
+mod rows;
 mod screening;
 mod sessions;
 

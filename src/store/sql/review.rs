@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use strum::EnumCount;
 use uuid::Uuid;
 
-use super::contracts::{CONTRACT_COLUMNS, ContractRow, FROM_CONTRACTS};
+use super::rows::{CONTRACT_COLUMNS, ContractRow, FROM_CONTRACTS};
 use super::{
     Conn, SqlStore, UP_CTE, audit, idempotency, outbox, scope_cte, scope_params, screening,
     unique_as_duplicate,
