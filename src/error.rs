@@ -37,6 +37,12 @@ pub enum Error {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// The address exists but does not take this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The request took longer than the service allows.
+    #[error("request timed out")]
+    Timeout,
     #[error("too many failed attempts")]
     TooManyRequests { retry_after_secs: u64 },
     #[error(transparent)]
@@ -71,6 +77,8 @@ impl Error {
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::Timeout => StatusCode::REQUEST_TIMEOUT,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -88,6 +96,8 @@ impl Error {
             Error::BadRequest { .. } => "/problems/malformed-request",
             Error::PayloadTooLarge => "/problems/payload-too-large",
             Error::UnsupportedMediaType => "/problems/unsupported-media-type",
+            Error::MethodNotAllowed => "/problems/method-not-allowed",
+            Error::Timeout => "/problems/timeout",
             Error::TooManyRequests { .. } => "/problems/too-many-requests",
             Error::Internal(_) => "/problems/internal",
         }
@@ -104,6 +114,8 @@ impl Error {
             Error::BadRequest { .. } => "请求格式错误 / Malformed request",
             Error::PayloadTooLarge => "请求过大 / Payload too large",
             Error::UnsupportedMediaType => "不支持的内容类型 / Unsupported media type",
+            Error::MethodNotAllowed => "不支持该请求方法 / Method not allowed",
+            Error::Timeout => "请求超时 / Request timed out",
             Error::TooManyRequests { .. } => "尝试次数过多 / Too many attempts",
             Error::Internal(_) => "服务器内部错误 / Internal server error",
         }
@@ -121,6 +133,12 @@ impl Error {
             }
             Error::UnsupportedMediaType => {
                 "请求体须为 application/json / the request body must be application/json".into()
+            }
+            Error::MethodNotAllowed => {
+                "该地址不接受此请求方法 / this address does not take this method".into()
+            }
+            Error::Timeout => {
+                "请求处理时间过长，已中止 / the request took too long and was stopped".into()
             }
             Error::TooManyRequests { retry_after_secs } => format!(
                 "登录失败次数过多，请 {retry_after_secs} 秒后再试 / too many failed sign-ins; retry after {retry_after_secs} s"

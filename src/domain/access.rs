@@ -32,6 +32,16 @@ impl Visibility {
     }
 }
 
+/// Whether someone holding `granter` may give a user of their jurisdiction `roles`, or manage
+/// a user who holds them: nobody may grant a view wider than their own. Within a jurisdiction
+/// every role sees at most that jurisdiction, except the auditor, who reads every agency: only
+/// an auditor, or an admin whose jurisdiction is every agency (`covers_all`), may grant that.
+pub fn may_grant(granter: &Roles, covers_all: bool, roles: &[Role]) -> bool {
+    !roles.contains(&Role::Auditor)
+        || granter.has(Role::Auditor)
+        || (covers_all && granter.has(Role::Admin))
+}
+
 /// Only submitters of the contract's own agency may draft or revise its text.
 pub fn may_edit_contract(roles: &Roles, principal_agency: Uuid, contract_agency: Uuid) -> bool {
     roles.has(Role::Submitter) && principal_agency == contract_agency
@@ -81,6 +91,23 @@ mod tests {
             Visibility::of(&roles("auditor,submitter"), agency),
             Visibility::All
         );
+    }
+
+    #[test]
+    fn nobody_grants_a_wider_view_than_their_own() {
+        let admin = Roles::parse_list("admin").unwrap();
+        let auditing_admin = Roles::parse_list("admin,auditor").unwrap();
+        assert!(may_grant(
+            &admin,
+            false,
+            &[Role::Reviewer, Role::Admin, Role::Submitter]
+        ));
+        assert!(!may_grant(&admin, false, &[Role::Submitter, Role::Auditor]));
+        assert!(
+            may_grant(&admin, true, &[Role::Auditor]),
+            "the admin of the whole tree"
+        );
+        assert!(may_grant(&auditing_admin, false, &[Role::Auditor]));
     }
 
     #[test]

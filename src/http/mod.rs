@@ -100,13 +100,59 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the whole API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    with_generic_errors(api().split_for_parts().1)
+}
+
+/// Adds the answers any endpoint may give to what never reaches its handler: a malformed
+/// request (400), a method the address does not take (405), a request that took too long (408)
+/// and, where there is a request body, one too large (413) or not JSON (415).
+fn with_generic_errors(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let mut generic = vec![
+                ("400", "Malformed request, query or header"),
+                ("405", "Method not allowed"),
+                ("408", "The request took too long"),
+            ];
+            if operation.request_body.is_some() {
+                generic.push(("413", "Body over the size limit"));
+                generic.push(("415", "Not JSON"));
+            }
+            for (status, description) in generic {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(description).into());
+            }
+        }
+    }
+    openapi
 }
 
 /// The complete application router.
 pub fn router(state: AppState) -> Router {
     let (routes, openapi) = api().split_for_parts();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(with_generic_errors(openapi));
     let request_id = HeaderName::from_static("x-request-id");
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -138,8 +184,29 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .fallback(ui::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::map_response(ui::security_headers))
         .layer(layers)
+        .layer(axum::middleware::map_response(timeout_problem))
         .with_state(state)
+}
+
+/// The timeout layer answers with a bare 408; give it the problem document every error carries.
+async fn timeout_problem(response: axum::response::Response) -> axum::response::Response {
+    let bare = response
+        .extensions()
+        .get::<crate::error::Problem>()
+        .is_none();
+    if response.status() == StatusCode::REQUEST_TIMEOUT && bare {
+        Error::Timeout.into_response()
+    } else {
+        response
+    }
+}
+
+/// A known address asked with a method it does not take.
+async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
 }
 
 fn request_span<B>(request: &Request<B>) -> tracing::Span {

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::{Caller, Service, password};
+use crate::domain::access::may_grant;
 use crate::domain::field::bounded_text;
 use crate::domain::{Agency, User};
 use crate::domain::{Email, FieldErrors, Principal, Role, Roles};
@@ -47,6 +48,26 @@ fn require_directory_reader(principal: &Principal) -> Result<()> {
 }
 
 impl Service {
+    /// Refuses a change that would give (or take from) someone a view wider than the caller's
+    /// own: the auditor's, over every agency.
+    async fn require_may_grant(&self, caller: Caller<'_>, roles: &[Role]) -> Result<()> {
+        let Caller::User(principal) = caller else {
+            return Ok(());
+        };
+        if !roles.contains(&Role::Auditor) {
+            return Ok(());
+        }
+        let roots = self.store.root_agencies().await?;
+        let covers_all = roots.as_slice() == [principal.agency_id];
+        if may_grant(&principal.roles, covers_all, roles) {
+            Ok(())
+        } else {
+            Err(Error::forbidden(
+                "不能授予或管理超出您自身查看范围的角色（审计员可查看所有机构）/ you cannot grant or manage a role that sees further than you do (an auditor reads every agency)",
+            ))
+        }
+    }
+
     /// An admin may act on `agency` only if it lies at or below their own agency.
     async fn require_within_jurisdiction(
         &self,
@@ -166,6 +187,7 @@ impl Service {
         if !errors.is_empty() {
             return Err(Error::Invalid(errors.into_vec()));
         }
+        self.require_may_grant(actor, &roles.to_vec()).await?;
         if self.store.agency(input.agency_id).await?.is_none() {
             return Err(Error::invalid("agency_id", "机构不存在 / no such agency"));
         }
@@ -223,7 +245,9 @@ impl Service {
             .collect::<Result<Vec<_>, _>>()
             .and_then(Roles::new)
             .map_err(|message| Error::invalid("roles", message))?;
-        let user = self.user_in_jurisdiction(principal, user_id).await?;
+        self.require_may_grant(Caller::User(principal), &roles.to_vec())
+            .await?;
+        let user = self.manageable_user(principal, user_id).await?;
         let audit = Caller::User(principal).audit();
         if !self
             .store
@@ -254,7 +278,7 @@ impl Service {
                 "请在“修改密码”中修改自己的密码 / change your own password under Password",
             ));
         }
-        let user = self.user_in_jurisdiction(principal, user_id).await?;
+        let user = self.manageable_user(principal, user_id).await?;
         password::check_policy(new_password)
             .map_err(|message| Error::invalid("password", message))?;
         let hash = password::hash(new_password.to_owned()).await?;
@@ -262,6 +286,15 @@ impl Service {
         // No session is kept: the user signs in again with the new password.
         self.store.set_password(user.id, &hash, "", audit).await?;
         Ok(())
+    }
+
+    /// A user the admin may manage: within their jurisdiction (404 otherwise) and seeing no
+    /// further than they do (403 otherwise).
+    async fn manageable_user(&self, principal: &Principal, user_id: Uuid) -> Result<User> {
+        let user = self.user_in_jurisdiction(principal, user_id).await?;
+        self.require_may_grant(Caller::User(principal), &user.roles)
+            .await?;
+        Ok(user)
     }
 
     async fn user_in_jurisdiction(&self, principal: &Principal, user_id: Uuid) -> Result<User> {
@@ -295,7 +328,7 @@ impl Service {
                 "不能停用或启用自己的账号 / you cannot change the status of your own account",
             ));
         }
-        self.user_in_jurisdiction(principal, user_id).await?;
+        self.manageable_user(principal, user_id).await?;
         if !self
             .store
             .set_user_active(user_id, active, Caller::User(principal).audit())

@@ -117,6 +117,22 @@ impl Retry {
         }
     }
 
+    /// A request refused after its first attempt had already succeeded (the contract moved on
+    /// under it) gets the first attempt's answer; any other refusal stands.
+    ///
+    /// # Errors
+    /// `refused`, unless an answer was saved under the key meanwhile.
+    pub async fn after_refusal<T: DeserializeOwned>(
+        &self,
+        store: &SharedStore,
+        refused: Error,
+    ) -> Result<Idempotent<T>> {
+        match self.earlier(store).await? {
+            Some(first) => Ok(first),
+            None => Err(refused),
+        }
+    }
+
     fn replay<T: DeserializeOwned>(&self, saved: SavedResponse) -> Result<Idempotent<T>> {
         if saved.request_hash != self.request_hash {
             return Err(Error::invalid(

@@ -45,6 +45,9 @@ impl Period {
         };
         let (year, half) = raw.trim().split_once(['H', 'h']).ok_or_else(bad)?;
         let year: i32 = year.parse().map_err(|_| bad())?;
+        if !(2000..=2099).contains(&year) {
+            return Err(bad());
+        }
         let (start, end) = match half {
             "1" => ((year, 1, 1), (year, 6, 30)),
             "2" => ((year, 7, 1), (year, 12, 31)),
@@ -225,5 +228,7 @@ mod tests {
         assert!(Period::parse("2026H3").is_err());
         assert!(Period::parse("H1").is_err());
         assert!(Period::parse("2026-06").is_err());
+        assert!(Period::parse("0H1").is_err());
+        assert!(Period::parse("99999H1").is_err());
     }
 }

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Service, now};
+use crate::domain::field::has_control;
 use crate::domain::{Contract, ContractState, FieldErrors, Principal};
 use crate::error::{Error, Result};
 use crate::store::ContractFilter;
@@ -88,6 +89,11 @@ impl ContractQuery {
             .is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS)
         {
             errors.add("q", "搜索词过长 / the search text is too long");
+        } else if text.as_deref().is_some_and(has_control) {
+            errors.add(
+                "q",
+                "搜索词不能包含控制字符 / the search text must not contain control characters",
+            );
         }
         if !errors.is_empty() {
             return Err(Error::Invalid(errors.into_vec()));

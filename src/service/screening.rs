@@ -2,12 +2,15 @@
 //! body version with its checklist; a self-check for the clerk before submitting; waivers by the
 //! reviewer, with a reason, in the audit trail.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Service, now};
 use crate::domain::ContractDraft;
+use crate::domain::field::text_block;
 use crate::domain::{Contract, Finding, Waiver};
 use crate::domain::{NewContract, Principal, Role};
 use crate::error::{Error, Result};
@@ -21,8 +24,8 @@ const MAX_REASON_CHARS: usize = 2_000;
 pub struct FindingsView {
     pub body_version: i64,
     pub findings: Vec<Finding>,
-    /// Every category flagged or clear, with what was examined; absent before the first screen.
-    #[schema(value_type = Object)]
+    /// Every category flagged or clear, with what was examined; null before the first screen.
+    #[schema(value_type = Option<Object>, nullable)]
     pub checklist: Option<serde_json::Value>,
 }
 
@@ -47,7 +50,16 @@ impl Service {
             title: Some(contract.title.clone()),
             unpaid_judgments: self.unpaid_judgments(contract.agency_id).await?,
         };
-        Ok(screen(&self.rules, body, &facts))
+        self.run_screen(body.to_owned(), facts).await
+    }
+
+    /// The screen, off the async workers: its time grows with the text.
+    async fn run_screen(&self, body: String, facts: Facts) -> Result<Report> {
+        let rules = Arc::clone(&self.rules);
+        let report = tokio::task::spawn_blocking(move || screen(&rules, &body, &facts))
+            .await
+            .map_err(|e| anyhow::anyhow!("the screen stopped: {e}"))?;
+        Ok(report)
     }
 
     async fn unpaid_judgments(&self, agency_id: Uuid) -> Result<Vec<UnpaidJudgment>> {
@@ -88,7 +100,8 @@ impl Service {
             title: Some(contract.title),
             unpaid_judgments: self.unpaid_judgments(principal.agency_id).await?,
         };
-        Ok(screen(&self.rules, contract.body.markdown(), &facts))
+        self.run_screen(contract.body.markdown().to_owned(), facts)
+            .await
     }
 
     /// The screen of `body` as it is stored with a transition.
@@ -170,19 +183,19 @@ impl Service {
         finding_id: Uuid,
         reason: &str,
     ) -> Result<Finding> {
+        // A contract outside the reader's view is not found, whoever asks.
+        let situation = self.situation(principal, id, None).await?;
         if !principal.has(Role::Reviewer) && !principal.has(Role::LeadReviewer) {
             return Err(Error::forbidden(
                 "只有审查人可以豁免审查发现 / only reviewers can waive findings",
             ));
         }
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-            return Err(Error::invalid(
+        let reason = text_block(reason, MAX_REASON_CHARS).map_err(|problem| {
+            Error::invalid(
                 "reason",
-                "须填写豁免理由（最多 2000 字）/ a reason of at most 2,000 characters is required",
-            ));
-        }
-        let situation = self.situation(principal, id, None).await?;
+                format!("须填写豁免理由（最多 2000 字）/ a reason of at most 2,000 characters is required: {problem}"),
+            )
+        })?;
         let contract = &situation.detail.contract;
         let actor = situation.actor();
         if !actor.me.in_jurisdiction {
@@ -208,7 +221,7 @@ impl Service {
         let waiver = Waiver {
             contract_id: id,
             finding_id,
-            reason: reason.to_owned(),
+            reason,
             actor_id: principal.user_id,
             at: now(),
         };

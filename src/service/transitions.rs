@@ -295,7 +295,22 @@ impl Service {
         if let Some(earlier) = retry.earlier(&self.store).await? {
             return Ok(earlier);
         }
+        match self.fire_once(principal, id, name, &request, &retry).await {
+            // A retry that raced the first request finds the contract moved on: answer as the
+            // first request was answered.
+            Err(refused) => retry.after_refusal(&self.store, refused).await,
+            done => done,
+        }
+    }
 
+    async fn fire_once(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        name: &str,
+        request: &TransitionRequest,
+        retry: &Retry,
+    ) -> Result<Idempotent<ContractDetail>> {
         let situation = self.situation(principal, id, request.on_behalf_of).await?;
         let inputs = Inputs {
             opinion: request.opinion.as_deref(),

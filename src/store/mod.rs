@@ -115,6 +115,8 @@ pub trait DirectoryStore {
     async fn agency(&self, id: Uuid) -> StoreResult<Option<Agency>>;
     async fn agency_by_name(&self, name: &str) -> StoreResult<Option<Agency>>;
     async fn list_agencies(&self, visibility: Visibility) -> StoreResult<Vec<Agency>>;
+    /// The agencies at the top of the tree (those without a parent).
+    async fn root_agencies(&self) -> StoreResult<Vec<Uuid>>;
     /// Whether `agency` is `root` or lies below it.
     async fn agency_within(&self, agency: Uuid, root: Uuid) -> StoreResult<bool>;
 

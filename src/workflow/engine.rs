@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::condition::ConditionFacts;
 use super::definition::{Definition, Effect, Guard, Input, Outcome, TransitionDef, Trigger};
+use crate::domain::field::has_control;
 use crate::domain::{ContractState, ContractType, Role, Roles};
 
 /// What the engine knows about the contract.
@@ -222,6 +223,9 @@ fn check_input(
             Some(text) if text.chars().count() > MAX_OPINION_CHARS => {
                 refuse("审查意见过长 / the opinion is too long (at most 20,000 characters)")
             }
+            Some(text) if has_control(text) => {
+                refuse("审查意见不能包含控制字符 / the opinion must not contain control characters")
+            }
             Some(_) => Ok(()),
         },
         Input::BodySha256 => match inputs.body_sha256 {
@@ -277,6 +281,10 @@ pub fn fire(
     }
     for input in &transition.requires {
         check_input(*input, facts, inputs)?;
+    }
+    if inputs.opinion.is_some_and(has_control) {
+        // An opinion given where none is required is kept too: it must be text as well.
+        check_input(Input::Opinion, facts, inputs)?;
     }
     Ok(plan(definition, transition, facts, inputs))
 }

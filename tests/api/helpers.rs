@@ -64,6 +64,8 @@ pub struct TestApp {
     /// The root agency and its admin, created through the service as the operator would.
     pub root_agency: Uuid,
     pub admin_token: String,
+    /// The service under the server, for arranging what only the operator may do.
+    pub service: contract_review::service::Service,
     _server: Server,
     _mail_dir: tempfile::TempDir,
     database: Database,
@@ -168,6 +170,7 @@ impl TestApp {
             database_url,
             root_agency: root.id,
             admin_token: String::new(),
+            service: app_service.clone(),
             _server: server,
             _mail_dir: mail_dir,
             database,
@@ -255,6 +258,43 @@ impl TestApp {
             "create user {email}"
         );
         self.login(email).await
+    }
+
+    /// Creates a user as the operator does from the command line, who may grant any role.
+    #[allow(
+        dead_code,
+        reason = "for stories that need what only the operator may do"
+    )]
+    pub async fn operator_user(&self, email: &str, agency: Uuid, roles: &[&str]) {
+        self.service
+            .create_user(
+                Caller::Operator,
+                UserInput {
+                    email: email.into(),
+                    name: email.into(),
+                    agency_id: agency,
+                    roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                    password: PASSWORD.into(),
+                },
+            )
+            .await
+            .expect("the operator creates the user");
+    }
+
+    /// The id of the user with this e-mail, as the root admin lists them.
+    pub async fn user_id(&self, email: &str) -> String {
+        let users: Value = self
+            .get("/api/v1/users", &self.admin_token)
+            .await
+            .json()
+            .await
+            .expect("users JSON");
+        users
+            .as_array()
+            .and_then(|users| users.iter().find(|u| u["email"] == email))
+            .and_then(|u| u["id"].as_str())
+            .expect("the user is listed")
+            .to_owned()
     }
 
     /// Fires a transition; the body is the request JSON (`expected_version`, `opinion`…).

@@ -21,6 +21,8 @@ on_both_backends!(
     reports_draw_charts_and_download_csv,
     changing_the_password_ends_the_other_sessions,
     a_deputy_decides_in_the_reviewers_name,
+    sign_in_goes_only_to_local_paths,
+    a_department_admin_cannot_make_an_auditor_in_the_pages,
 );
 
 const GUARANTEE_BODY: &str = "# 校舍维修工程施工合同\n\n## 第三条 工程款支付\n\n1. 本工程由乙方垫资施工。\n2. 按月完成工程量的百分之八十支付进度款。\n";
@@ -1274,4 +1276,53 @@ async fn a_deputy_decides_in_the_reviewers_name(app: TestApp) {
         deputy.get(&format!("/contracts/{id}")).await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+async fn sign_in_goes_only_to_local_paths(app: TestApp) {
+    World::build(&app).await;
+    for (next, expected) in [
+        ("/contracts?q=x", "/contracts?q=x"),
+        ("/\t/evil.example", "/"),
+        ("/\r\nSet-Cookie: x=1", "/"),
+        ("/\n/evil.example", "/"),
+        ("/\u{b}/evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/合同", "/"),
+    ] {
+        let browser = Browser::new(&app);
+        let response = browser.sign_in("clerk@a.gov.cn", PASSWORD, next).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(location(&response), expected, "{next:?}");
+    }
+}
+
+async fn a_department_admin_cannot_make_an_auditor_in_the_pages(app: TestApp) {
+    let world = World::build(&app).await;
+    app.user("admin@a.gov.cn", world.dept_a, &["admin"]).await;
+    let admin = Browser::signed_in(&app, "admin@a.gov.cn").await;
+    let clerk = app.user_id("clerk@a.gov.cn").await;
+    let refused = admin
+        .submit(
+            &format!("/admin/users/{clerk}/roles"),
+            &[("roles", "submitter"), ("roles", "auditor")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("审计员"), "the page says why: {html}");
+    let users: Value = app
+        .get("/api/v1/users", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let roles = &users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "clerk@a.gov.cn")
+        .unwrap()["roles"];
+    assert_eq!(roles, &json!(["submitter"]), "nothing was granted");
 }

@@ -17,7 +17,7 @@ use super::form::{Fields, SessionForm};
 use super::highlight::{Mark, body_html};
 use super::listing;
 use super::session::{Session, random_token};
-use super::{DoneQuery, PageResult, form_problem, notice_for, render, see_other};
+use super::{DoneQuery, PageResult, form_problem, notice_for, render, render_heavy, see_other};
 use crate::domain::ContractDraft;
 use crate::domain::Finding;
 use crate::domain::{
@@ -31,6 +31,10 @@ use crate::screening::Report;
 use crate::service::overview::ContractOverview;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
 use crate::templates::markdown_to_html;
+
+/// The most findings the contract page lists (each with its waiver form); every finding is still
+/// marked in the text. A pathological draft must not make a page of tens of megabytes.
+const MAX_LISTED_FINDINGS: usize = 200;
 
 /// Lines of unchanged text shown around each change in a diff.
 const DIFF_CONTEXT_LINES: usize = 3;
@@ -179,7 +183,8 @@ pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageRes
                 .service
                 .screen_draft(&session.principal, draft.clone())
                 .await?;
-            let (findings, marks) = report_findings(&report);
+            let (mut findings, marks) = report_findings(&report);
+            findings.truncate(MAX_LISTED_FINDINGS);
             let preview = body_html(&draft.body_markdown, &marks);
             let report = context! { findings, checklist => report.checklist, preview };
             return contract_form(
@@ -229,7 +234,7 @@ pub async fn page(
         None => None,
     };
     let extra = context! { notice };
-    render_overview(&state, &session, overview, StatusCode::OK, extra, None)
+    render_overview(&state, &session, overview, StatusCode::OK, extra, None).await
 }
 
 /// What the last workflow step did, in words, naming the state it reached when that is not
@@ -264,10 +269,10 @@ async fn contract_page(
         .service
         .contract_overview(&session.principal, id)
         .await?;
-    render_overview(state, session, overview, status, extra, report)
+    render_overview(state, session, overview, status, extra, report).await
 }
 
-fn render_overview(
+async fn render_overview(
     state: &AppState,
     session: &Session,
     overview: ContractOverview,
@@ -275,26 +280,27 @@ fn render_overview(
     extra: Value,
     report: Option<Report>,
 ) -> PageResult {
-    let page = overview_context(&session.principal, overview, report);
+    let principal = session.principal.clone();
     let labels = state.service.category_labels();
-    render(
-        state,
-        session,
-        status,
-        "contract.html",
-        context! { category_labels => labels, ..context! { ..extra, ..page } },
-    )
+    render_heavy(state, session, status, "contract.html", move || {
+        let page = overview_context(&principal, overview, report);
+        context! { category_labels => labels, ..context! { ..extra, ..page } }
+    })
+    .await
 }
 
 fn overview_context(principal: &Principal, o: ContractOverview, report: Option<Report>) -> Value {
     let contract = &o.detail.contract;
-    let (findings, marks, self_check) = match &report {
+    let (mut findings, marks, self_check) = match &report {
         Some(report) => {
             let (findings, marks) = report_findings(report);
             (findings, marks, true)
         }
         None => stored_findings(&o.findings),
     };
+    let findings_total = findings.len();
+    findings.truncate(MAX_LISTED_FINDINGS);
+    let findings_hidden = findings_total - findings.len();
     let checklist = match &report {
         Some(report) => serde_json::to_value(&report.checklist).ok(),
         None => o.checklist.clone(),
@@ -334,7 +340,7 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
         state_label => o.state_label,
         signatories => o.detail.signatories,
         body,
-        findings, checklist, self_check, may_waive, may_edit, may_check,
+        findings, findings_total, findings_hidden, checklist, self_check, may_waive, may_edit, may_check,
         open_blocking => o.findings.iter().filter(|f| f.severity == "block" && f.waived_at.is_none()).count(),
         versions => o.versions,
         history, events,
@@ -613,19 +619,22 @@ pub async fn diff(
         old.body_markdown.unwrap_or_default(),
         new.body_markdown.unwrap_or_default(),
     );
-    let hunks = diff_hunks(&old_text, &new_text);
-    render(
-        &state,
-        &session,
-        StatusCode::OK,
-        "diff.html",
-        context! { contract => detail.contract, from => old.version, to => new.version, hunks },
-    )
+    render_heavy(&state, &session, StatusCode::OK, "diff.html", move || {
+        let hunks = diff_hunks(&old_text, &new_text);
+        context! { contract => detail.contract, from => old.version, to => new.version, hunks }
+    })
+    .await
 }
+
+/// The longest a diff may search for the smallest set of changes before it settles for a larger
+/// one: two long, wholly different versions must not hold the page.
+const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The changed regions, each with a little unchanged text around it.
 fn diff_hunks(old: &str, new: &str) -> Vec<Vec<Value>> {
-    let diff = TextDiff::from_lines(old, new);
+    let diff = TextDiff::configure()
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(old, new);
     diff.grouped_ops(DIFF_CONTEXT_LINES)
         .iter()
         .map(|group| {
@@ -673,13 +682,9 @@ pub async fn sign_page(
         .service
         .contract_overview(&session.principal, id)
         .await?;
-    let contract = &o.detail.contract;
-    let approved = contract.approved_sha256.as_deref() == Some(contract.body_sha256.as_str());
-    render(
-        &state,
-        &session,
-        StatusCode::OK,
-        "sign.html",
+    render_heavy(&state, &session, StatusCode::OK, "sign.html", move || {
+        let contract = &o.detail.contract;
+        let approved = contract.approved_sha256.as_deref() == Some(contract.body_sha256.as_str());
         context! {
             contract,
             state_label => o.state_label,
@@ -688,8 +693,9 @@ pub async fn sign_page(
             opinion => o.opinion.as_deref().map(markdown_to_html),
             may_sign => o.available.iter().any(|a| a.name == "sign"),
             signatories => o.detail.signatories,
-        },
-    )
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

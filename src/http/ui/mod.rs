@@ -96,7 +96,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/reports/{file}", get(reports::csv))
         .route("/static/site.css", get(stylesheet))
         .layer(middleware::from_fn_with_state(state.clone(), error_pages))
-        .layer(middleware::map_response(page_headers))
 }
 
 async fn stylesheet(State(state): State<AppState>) -> Response {
@@ -155,8 +154,9 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
     error_page(&state, response.status(), &problem).unwrap_or(response)
 }
 
-/// Pages hold contract data: never cached; no scripts, frames or foreign resources.
-async fn page_headers(mut response: Response) -> Response {
+/// Every response, page or API: contract data is never cached; no scripts, frames or foreign
+/// resources; no content sniffing.
+pub async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let is_html = headers
         .get(header::CONTENT_TYPE)
@@ -196,6 +196,26 @@ fn render(
     Ok((status, html).into_response())
 }
 
+/// Like [`render`], off the async workers, for pages whose size follows the contract's (its text
+/// with the findings marked, a diff): a long contract then slows its own page, not the service.
+async fn render_heavy(
+    state: &AppState,
+    session: &session::Session,
+    status: StatusCode,
+    template: &'static str,
+    build: impl FnOnce() -> minijinja::Value + Send + 'static,
+) -> PageResult {
+    let pages = std::sync::Arc::clone(&state.pages);
+    let layout = session.layout();
+    tokio::task::spawn_blocking(move || {
+        let page = build();
+        let html = pages.render(template, context! { ..layout, ..page })?;
+        Ok((status, html).into_response())
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("rendering {template}: {e}"))?
+}
+
 /// The field errors of invalid input, by field name; `None` for any other error.
 fn field_errors(error: &Error) -> Option<BTreeMap<String, String>> {
     match error {
@@ -232,10 +252,13 @@ fn form_problem(error: Error) -> Result<(StatusCode, String, BTreeMap<String, St
     }
 }
 
-/// Where to go after signing in: only a path on this site.
+/// Where to go after signing in: only a path on this site, in plain visible ASCII. Browsers
+/// drop tabs and line breaks and read a backslash as a slash, so `/\t/evil.example` or
+/// `/\\evil.example` would leave the site; anything but a clean local path goes home.
 fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
-    if local { next } else { "/" }
+    let clean = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    let local = next.starts_with('/') && !next.starts_with("//");
+    if clean && local { next } else { "/" }
 }
 
 /// After a successful post, show the result page (post/redirect/get).

@@ -137,6 +137,15 @@ impl DirectoryStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn root_agencies(&self) -> StoreResult<Vec<Uuid>> {
+        let rows: Vec<(Uuid,)> =
+            sqlx::query_as("SELECT id FROM agencies WHERE parent_id IS NULL ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     async fn agency_within(&self, agency: Uuid, root: Uuid) -> StoreResult<bool> {
         let (count,): (i64,) = sqlx::query_as(concat!(
             scope_cte!(),
