@@ -66,6 +66,7 @@ async fn start(
         data_dir: std::env::temp_dir(),
         http: HttpSettings::default(),
         auth: AuthSettings::default(),
+        audit: Default::default(),
         mail: MailSettings {
             mail_url: Some(format!("file://{}", mail_dir.display())),
             ..MailSettings::default()

@@ -65,6 +65,7 @@ async fn service(dir: &std::path::Path) -> anyhow::Result<(Service, SharedStore,
         data_dir: std::env::temp_dir(),
         http: HttpSettings::default(),
         auth: AuthSettings::default(),
+        audit: Default::default(),
         mail: MailSettings::default(),
         overrides: Overrides::default(),
     };

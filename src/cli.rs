@@ -1,6 +1,6 @@
 //! The command line: each subcommand calls the same services as the HTTP API.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
@@ -12,6 +12,7 @@ use crate::config::{
     WorkflowCommand, redact_url,
 };
 use crate::defaults::Source;
+use crate::domain::audit::anchor::Checkpoint;
 use crate::resources::check_workflow;
 use crate::service::directory::UserInput;
 use crate::service::{Caller, Service, demo};
@@ -31,7 +32,13 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Migrate => migrate(&cli.global).await,
         Command::Admin(command) => admin(&cli.global, command).await,
         Command::Workflow(command) => workflow_command(&cli.global, command),
-        Command::Audit(AuditCommand::Verify) => audit_verify(&cli.global).await,
+        Command::Audit(AuditCommand::Verify {
+            checkpoint,
+            key_file,
+        }) => audit_verify(&cli.global, checkpoint.zip(key_file)).await,
+        Command::Audit(AuditCommand::Checkpoint { key_file, out }) => {
+            audit_checkpoint(&cli.global, &key_file, out.as_deref()).await
+        }
         Command::Defaults(DefaultsCommand::Export { dir, force }) => export_defaults(&dir, force),
         Command::Screen(_) => Ok(()),
     };
@@ -191,27 +198,76 @@ fn export_defaults(dir: &Path, overwrite: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn audit_verify(global: &GlobalArgs) -> anyhow::Result<()> {
+async fn audit_verify(
+    global: &GlobalArgs,
+    checkpoint: Option<(PathBuf, PathBuf)>,
+) -> anyhow::Result<()> {
+    let checkpoint = match checkpoint {
+        Some((file, key_file)) => Some((read_checkpoint(&file)?, read_key(&key_file)?)),
+        None => None,
+    };
     let service = service(global).await?;
-    let report = service.verify_audit().await.map_err(anyhow_of)?;
+    let report = service
+        .verify_audit(checkpoint.as_ref().map(|(c, key)| (c, key.as_slice())))
+        .await
+        .map_err(anyhow_of)?;
     if report.broken.is_empty() {
         println!(
-            "审计链完好 / audit trail intact: {} chains, {} events verified",
-            report.chains, report.events
+            "审计链完好 / audit trail intact: {} chains, {} events, {} contracts verified{}",
+            report.chains,
+            report.events,
+            report.contracts,
+            if checkpoint.is_some() {
+                format!(", {} checkpoint heads present", report.checkpoint_heads)
+            } else {
+                String::new()
+            }
         );
         return Ok(());
     }
     for broken in &report.broken {
+        let event = broken
+            .event_id
+            .map(|id| format!(" at event {id}"))
+            .unwrap_or_default();
         eprintln!(
-            "审计链断裂 / audit chain broken: {} {} at event {} (seq {}): {}",
-            broken.subject_kind, broken.subject_id, broken.event_id, broken.seq, broken.reason
+            "审计链断裂 / audit chain broken: {} {}{event} (seq {}): {}",
+            broken.subject_kind, broken.subject_id, broken.seq, broken.reason
         );
     }
     Err(anyhow!(
-        "{} of {} audit chains are broken",
+        "{} problems in {} audit chains",
         report.broken.len(),
         report.chains
     ))
+}
+
+/// `audit checkpoint`: every chain's head, sealed, printed or written to `out`.
+async fn audit_checkpoint(
+    global: &GlobalArgs,
+    key_file: &Path,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let key = read_key(key_file)?;
+    let service = service(global).await?;
+    let checkpoint = service.audit_checkpoint(&key).await.map_err(anyhow_of)?;
+    let json = serde_json::to_string_pretty(&checkpoint)?;
+    match out {
+        Some(path) => std::fs::write(path, json + "\n")
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => println!("{json}"),
+    }
+    Ok(())
+}
+
+fn read_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading the key {}", path.display()))
+}
+
+fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the checkpoint {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a checkpoint", path.display()))
 }
 
 /// The first line of standard input, without its line ending.

@@ -24,6 +24,17 @@ pub struct Settings {
     pub http: HttpSettings,
     pub auth: AuthSettings,
     pub mail: MailSettings,
+    pub audit: AuditSettings,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            checkpoint_dir: None,
+            checkpoint_key_file: None,
+            checkpoint_interval_minutes: DEFAULT_CHECKPOINT_INTERVAL_MINUTES,
+        }
+    }
 }
 
 impl Settings {
@@ -37,6 +48,7 @@ impl Settings {
             http: serve.map(|s| s.http.clone()).unwrap_or_default(),
             auth: serve.map(|s| s.auth.clone()).unwrap_or_default(),
             mail: serve.map(|s| s.mail.clone()).unwrap_or_default(),
+            audit: serve.map(|s| s.audit.clone()).unwrap_or_default(),
         }
     }
 
@@ -66,6 +78,7 @@ const DEFAULT_TOKEN_TTL_HOURS: u32 = 12;
 const DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT: u32 = 5;
 const DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS: u32 = 20;
 const DEFAULT_LOGIN_WINDOW_MINUTES: u32 = 15;
+const DEFAULT_CHECKPOINT_INTERVAL_MINUTES: u64 = 60;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -283,8 +296,27 @@ pub enum WorkflowCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute every hash chain; exit 1 naming the contract and event where one breaks.
-    Verify,
+    /// Recompute every hash chain and hold each contract against its chain; with a checkpoint,
+    /// also check that no chain lost events since. Exit 1 naming the contract and event where
+    /// something does not hold.
+    Verify {
+        /// A checkpoint written by `audit checkpoint` (or by `serve --checkpoint-dir`).
+        #[arg(long, requires = "key_file")]
+        checkpoint: Option<PathBuf>,
+        /// The key the checkpoint was sealed with.
+        #[arg(long, requires = "checkpoint")]
+        key_file: Option<PathBuf>,
+    },
+    /// Seal the head of every chain with a key the database does not hold, and print the
+    /// checkpoint (JSON). Keep it, and the key, away from the database.
+    Checkpoint {
+        /// At least 32 bytes, e.g. `head -c 32 /dev/urandom > audit.key`.
+        #[arg(long)]
+        key_file: PathBuf,
+        /// Write the checkpoint here instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -305,6 +337,37 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub mail: MailSettings,
+
+    #[command(flatten)]
+    pub audit: AuditSettings,
+}
+
+/// Periodic checkpoints of the audit trail, sealed with a key the database does not hold.
+#[derive(Debug, Clone, Args)]
+pub struct AuditSettings {
+    /// Write a checkpoint of every audit chain's head into this folder periodically.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_CHECKPOINT_DIR",
+        requires = "checkpoint_key_file"
+    )]
+    pub checkpoint_dir: Option<PathBuf>,
+
+    /// The key checkpoints are sealed with (at least 32 bytes); keep it off the database host.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_CHECKPOINT_KEY_FILE",
+        requires = "checkpoint_dir"
+    )]
+    pub checkpoint_key_file: Option<PathBuf>,
+
+    /// Minutes between two checkpoints.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_CHECKPOINT_INTERVAL_MINUTES",
+        default_value_t = DEFAULT_CHECKPOINT_INTERVAL_MINUTES
+    )]
+    pub checkpoint_interval_minutes: u64,
 }
 
 /// E-mail: where it goes and how the dispatcher retries.

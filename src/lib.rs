@@ -55,6 +55,7 @@ use service::Service;
 pub struct App {
     state: AppState,
     dispatcher: Dispatcher,
+    audit: config::AuditSettings,
 }
 
 /// Opens (and migrates) the database, loads and checks the workflow, calendar, rule book and
@@ -93,7 +94,11 @@ impl App {
             pages: Arc::new(pages),
             secure_cookies,
         };
-        Ok(Self { state, dispatcher })
+        Ok(Self {
+            state,
+            dispatcher,
+            audit: settings.audit,
+        })
     }
 
     pub fn service(&self) -> &Service {
@@ -116,7 +121,15 @@ impl App {
     ) -> anyhow::Result<()> {
         let router = self.router();
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let dispatcher = tokio::spawn(self.dispatcher.run(stopped));
+        let dispatcher = tokio::spawn(self.dispatcher.run(stopped.clone()));
+        if let (Some(dir), Some(key_file)) = (
+            self.audit.checkpoint_dir.clone(),
+            self.audit.checkpoint_key_file.clone(),
+        ) {
+            let every = std::time::Duration::from_secs(self.audit.checkpoint_interval_minutes * 60);
+            let service = self.state.service.clone();
+            tokio::spawn(checkpoints(service, dir, key_file, every, stopped));
+        }
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -128,6 +141,49 @@ impl App {
         dispatcher.await.context("the mail dispatcher panicked")?;
         served
     }
+}
+
+/// Writes a sealed checkpoint of the audit trail into `dir` every `every`, until `stop`.
+async fn checkpoints(
+    service: Service,
+    dir: std::path::PathBuf,
+    key_file: std::path::PathBuf,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let every = every.max(std::time::Duration::from_secs(60));
+    while !*stop.borrow() {
+        if let Err(error) = write_checkpoint(&service, &dir, &key_file).await {
+            tracing::error!(error = ?error, "writing an audit checkpoint failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn write_checkpoint(
+    service: &Service,
+    dir: &std::path::Path,
+    key_file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let key = std::fs::read(key_file)
+        .with_context(|| format!("reading the checkpoint key {}", key_file.display()))?;
+    let checkpoint = service
+        .audit_checkpoint(&key)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = format!(
+        "audit-checkpoint-{}.json",
+        checkpoint.taken_at.format("%Y%m%dT%H%M%S%.6fZ")
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec_pretty(&checkpoint)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    tracing::info!(file = %path.display(), heads = checkpoint.heads.len(), "audit checkpoint written");
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

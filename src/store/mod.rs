@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::domain::audit::anchor::{ChainHead, ContractAnchor};
 use crate::domain::audit::{AuditMeta, AuditRecord, SubjectKind};
 use crate::domain::{
     Agency, Contract, ContractDetail, ContractState, ContractTransition, ContractVersion,
@@ -356,6 +357,10 @@ pub trait AuditStore {
     ) -> StoreResult<Vec<AuditRecord>>;
     /// Every audit record, ordered by subject and sequence (for `audit verify`).
     async fn all_audit_records(&self) -> StoreResult<Vec<AuditRecord>>;
+    /// The last event of every chain, for a checkpoint.
+    async fn chain_heads(&self) -> StoreResult<Vec<ChainHead>>;
+    /// Every contract's row as `audit verify` holds it against its chain.
+    async fn contract_anchors(&self) -> StoreResult<Vec<ContractAnchor>>;
 }
 
 /// What the management reports are computed from.

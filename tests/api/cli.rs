@@ -16,6 +16,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_contract-review");
 on_both_backends!(
     operators_create_agencies_and_users_who_can_then_sign_in,
     audit_verify_finds_a_tampered_event,
+    audit_verify_finds_chains_cut_short_and_states_set_by_hand,
     contracts_finish_under_the_workflow_version_they_started_with,
 );
 
@@ -313,6 +314,128 @@ async fn audit_verify_finds_a_tampered_event(app: TestApp) {
     assert!(stderr.contains(&format!("contract {id}")), "{stderr}");
     assert!(stderr.contains("seq 2"), "{stderr}");
     assert!(stderr.contains("hash does not match"), "{stderr}");
+}
+
+async fn audit_verify_finds_chains_cut_short_and_states_set_by_hand(app: TestApp) {
+    let world = crate::helpers::World::build(&app).await;
+    for title in ["截短的合同", "改状态的合同", "删光的合同"] {
+        let contract = app
+            .create_contract(&world.submitter_a, &crate::helpers::valid_contract(title))
+            .await;
+        app.fire_ok(
+            &world.submitter_a,
+            contract["id"].as_str().unwrap(),
+            "submit",
+            &serde_json::json!({ "expected_version": 1 }),
+        )
+        .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("audit.key");
+    std::fs::write(&key, [7u8; 32]).unwrap();
+    let checkpoint = dir.path().join("checkpoint.json");
+    let (key, checkpoint) = (key.to_str().unwrap(), checkpoint.to_str().unwrap());
+    let sealed = run(
+        &app.database_url,
+        &[
+            "audit",
+            "checkpoint",
+            "--key-file",
+            key,
+            "--out",
+            checkpoint,
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(sealed.code, Some(0), "{}", sealed.stderr);
+    let (code, stdout, stderr) = audit_verify(&app.database_url).await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+
+    // Someone with database access removes the last event of one chain, sets another
+    // contract's state by hand, and removes a third contract's whole chain.
+    let disable = if app.database_url.starts_with("sqlite:") {
+        "DROP TRIGGER audit_events_append_only_delete"
+    } else {
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"
+    };
+    app.execute_sql(disable).await;
+    let of =
+        |title: &str| format!("subject_id IN (SELECT id FROM contracts WHERE title = '{title}')");
+    app.execute_sql(&format!(
+        "DELETE FROM audit_events WHERE seq = 2 AND {}",
+        of("截短的合同")
+    ))
+    .await;
+    app.execute_sql("UPDATE contracts SET state = 'approved' WHERE title = '改状态的合同'")
+        .await;
+    app.execute_sql(&format!(
+        "DELETE FROM audit_events WHERE {}",
+        of("删光的合同")
+    ))
+    .await;
+
+    let (code, _, stderr) = audit_verify(&app.database_url).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("events were removed"), "{stderr}");
+    assert!(
+        stderr.contains("changed without an audit event"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("has no audit events"), "{stderr}");
+
+    // Covering the tracks on the contract rows too still leaves the checkpoint's word.
+    app.execute_sql(&format!(
+        "UPDATE contracts SET audit_seq = 1, audit_hash = (SELECT hash FROM audit_events WHERE seq = 1 AND {}) WHERE title = '截短的合同'",
+        of("截短的合同")
+    ))
+    .await;
+    let against = run(
+        &app.database_url,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            checkpoint,
+            "--key-file",
+            key,
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(against.code, Some(1), "{}", against.stderr);
+    assert!(
+        against
+            .stderr
+            .contains("shorter than the checkpoint recorded"),
+        "{}",
+        against.stderr
+    );
+    assert!(
+        against.stderr.contains("checkpoint is gone"),
+        "{}",
+        against.stderr
+    );
+    std::fs::write(dir.path().join("audit.key"), [8u8; 32]).unwrap();
+    let forged = run(
+        &app.database_url,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            checkpoint,
+            "--key-file",
+            key,
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(forged.code, Some(1));
+    assert!(
+        forged.stderr.contains("seal does not match"),
+        "{}",
+        forged.stderr
+    );
 }
 
 /// A copy of the default workflow with `change` applied, in a temporary directory.

@@ -396,6 +396,7 @@ impl Server {
             overrides,
             http: HttpSettings::default(),
             auth: AuthSettings::default(),
+            audit: Default::default(),
             mail,
         };
         let app = App::build(settings).await?;

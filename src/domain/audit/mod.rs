@@ -2,6 +2,7 @@
 //! so that an edited or deleted row is detectable. Pure: what each event records
 //! ([`events`]), hashing and verification.
 
+pub mod anchor;
 mod events;
 
 use chrono::{DateTime, SecondsFormat, Utc};

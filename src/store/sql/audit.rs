@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Conn, SqlStore};
+use crate::domain::ContractState;
+use crate::domain::audit::anchor::{ChainHead, ContractAnchor};
 use crate::domain::audit::{AuditEntry, AuditRecord, SubjectKind};
 use crate::store::{AuditStore, StoreResult};
 
@@ -65,8 +67,16 @@ pub(super) async fn start(conn: &mut Conn, entry: AuditEntry) -> StoreResult<()>
     insert(conn, entry.chain(Uuid::now_v7(), None)).await
 }
 
-/// Stores a record already placed in its chain.
+/// Stores a record already placed in its chain; a contract's row keeps its chain's new head.
 async fn insert(conn: &mut Conn, record: AuditRecord) -> StoreResult<()> {
+    if record.subject_kind == SubjectKind::Contract.as_str() {
+        sqlx::query("UPDATE contracts SET audit_seq = $1, audit_hash = $2 WHERE id = $3")
+            .bind(record.seq)
+            .bind(&record.hash)
+            .bind(record.subject_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO audit_events (id, subject_kind, subject_id, seq, actor_id, action, at, data, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -106,6 +116,62 @@ impl AuditStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn chain_heads(&self) -> StoreResult<Vec<ChainHead>> {
+        let rows: Vec<(String, Uuid, i64, String)> = sqlx::query_as(
+            "SELECT a.subject_kind, a.subject_id, a.seq, a.hash FROM audit_events a
+             WHERE a.seq = (SELECT MAX(b.seq) FROM audit_events b
+                            WHERE b.subject_kind = a.subject_kind AND b.subject_id = a.subject_id)
+             ORDER BY a.subject_kind, a.subject_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(subject_kind, subject_id, seq, hash)| ChainHead {
+                subject_kind,
+                subject_id,
+                seq,
+                hash,
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn contract_anchors(&self) -> StoreResult<Vec<ContractAnchor>> {
+        #[derive(sqlx::FromRow)]
+        struct AnchorRow {
+            id: Uuid,
+            #[sqlx(try_from = "String")]
+            state: ContractState,
+            body_version: i64,
+            audit_seq: i64,
+            audit_hash: String,
+            versions: i64,
+            transitions: i64,
+        }
+        let rows: Vec<AnchorRow> = sqlx::query_as(
+            "SELECT c.id, c.state, c.body_version, c.audit_seq, c.audit_hash,
+                    (SELECT COUNT(*) FROM contract_versions v WHERE v.contract_id = c.id) AS versions,
+                    (SELECT COUNT(*) FROM contract_transitions t WHERE t.contract_id = c.id) AS transitions
+             FROM contracts c ORDER BY c.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ContractAnchor {
+                id: row.id,
+                state: row.state,
+                body_version: row.body_version,
+                head_seq: row.audit_seq,
+                head_hash: row.audit_hash,
+                versions: row.versions,
+                transitions: row.transitions,
+            })
+            .collect())
+    }
+
     async fn all_audit_records(&self) -> StoreResult<Vec<AuditRecord>> {
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_events ORDER BY subject_kind, subject_id, seq"
