@@ -17,6 +17,7 @@ pub mod mail;
 pub mod money;
 pub mod review;
 pub mod role;
+pub mod signatory;
 pub mod user;
 
 pub use access::{Principal, Visibility};
@@ -32,4 +33,5 @@ pub use mail::{Delivery, OutboxStatus, OutgoingMail, QueuedMail};
 pub use money::Money;
 pub use review::{ContractTransition, Outcome};
 pub use role::{Role, Roles};
+pub use signatory::{ExternalSignatory, Signers};
 pub use user::User;

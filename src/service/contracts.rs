@@ -64,8 +64,11 @@ impl Service {
             return Ok(earlier);
         }
 
+        let signers = self.require_signers(principal.agency_id, &draft).await;
+        // Who may sign is asked of addresses that are addresses: intake errors come first.
         let contract =
             NewContract::parse(draft).map_err(|errors| Error::Invalid(errors.into_vec()))?;
+        signers?;
         let detail = self.new_contract_detail(principal, contract);
         let saved = retry.save(&detail, detail.contract.created_at)?;
         let committed = self.store.create_contract(&detail, saved.as_ref()).await;

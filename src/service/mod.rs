@@ -19,6 +19,7 @@ pub mod overview;
 mod password;
 pub mod reports;
 pub mod screening;
+pub mod signatories;
 pub mod transitions;
 pub mod views;
 mod workflows;

@@ -66,7 +66,11 @@ impl Service {
         let contract = &situation.detail.contract;
         let actors = situation.acting_user_ids();
         let ids = match audience {
-            Audience::Signatories => return Ok(situation.detail.signatories.clone()),
+            Audience::Signatories => {
+                return self
+                    .current_signers(contract.agency_id, &situation.detail.signatories)
+                    .await;
+            }
             Audience::Reviewers => {
                 return self
                     .covering_emails(contract.agency_id, Role::Reviewer)

@@ -17,8 +17,8 @@ use crate::domain::audit::anchor::{ChainHead, ContractAnchor};
 use crate::domain::audit::{AuditMeta, AuditRecord, SubjectKind};
 use crate::domain::{
     Agency, Contract, ContractDetail, ContractState, ContractTransition, ContractVersion,
-    Delegation, Delivery, Finding, Judgment, JudgmentKind, JudgmentPayment, JudgmentSummary,
-    OutboxStatus, Principal, QueuedMail, Role, User, Visibility, Waiver,
+    Delegation, Delivery, ExternalSignatory, Finding, Judgment, JudgmentKind, JudgmentPayment,
+    JudgmentSummary, OutboxStatus, Principal, QueuedMail, Role, Signers, User, Visibility, Waiver,
 };
 
 pub use backend::DatabaseOptions;
@@ -88,6 +88,7 @@ pub async fn connect(url: &str, options: &DatabaseOptions) -> anyhow::Result<Sha
 pub trait Store:
     DirectoryStore
     + SessionStore
+    + SignatoryStore
     + ContractStore
     + IdempotencyStore
     + ReviewStore
@@ -141,6 +142,29 @@ pub trait DirectoryStore {
     async fn set_user_active(&self, id: Uuid, active: bool, audit: AuditMeta) -> StoreResult<bool>;
     /// Active users holding `role` in `agency_id` or any agency above it: whose jurisdiction covers it.
     async fn users_covering(&self, agency_id: Uuid, role: Role) -> StoreResult<Vec<User>>;
+}
+
+/// Who may sign an agency's contracts.
+#[async_trait]
+pub trait SignatoryStore {
+    /// Who may sign the agency's contracts: its active users with the signatory role and its
+    /// external signatories.
+    async fn signers(&self, agency_id: Uuid) -> StoreResult<Signers>;
+    async fn external_signatories(&self, agency_id: Uuid) -> StoreResult<Vec<ExternalSignatory>>;
+    /// # Errors
+    /// [`StoreError::Duplicate`] when the address is listed for the agency already.
+    async fn add_external_signatory(
+        &self,
+        signatory: &ExternalSignatory,
+        audit: AuditMeta,
+    ) -> StoreResult<()>;
+    /// False when the address was not listed.
+    async fn remove_external_signatory(
+        &self,
+        agency_id: Uuid,
+        email: &str,
+        audit: AuditMeta,
+    ) -> StoreResult<bool>;
 }
 
 /// Bearer tokens and failed sign-ins.

@@ -15,6 +15,7 @@ on_both_backends!(
     csv_cells_never_run_as_formulas,
     fifty_identical_retries_all_get_the_first_answer,
     waiving_outside_ones_view_is_not_found_and_every_answer_is_documented,
+    signatories_are_the_agencys_own_and_mail_goes_nowhere_else,
 );
 
 async fn an_admin_cannot_grant_a_view_wider_than_their_own(app: TestApp) {
@@ -338,4 +339,67 @@ where
         out.push(handle.await.expect("a task"));
     }
     out
+}
+
+async fn signatories_are_the_agencys_own_and_mail_goes_nowhere_else(app: TestApp) {
+    let world = World::build(&app).await;
+    let mut contract = valid_contract("泄露意见的合同");
+    contract["signatories"] = json!(["signer@a.gov.cn", "attacker@evil.example"]);
+    let refused = app
+        .post("/api/v1/contracts", &world.submitter_a, &contract)
+        .await;
+    let body = problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(body["field"], "signatories[1]", "{body}");
+
+    // An admin may name an outsider who signs for the agency; then the address is accepted…
+    let listed = app
+        .post(
+            &format!("/api/v1/agencies/{}/external-signatories", world.dept_a),
+            &app.admin_token,
+            &json!({ "email": "Lawyer@Firm.cn", "name": "外聘律师", "organisation": "某律师事务所" }),
+        )
+        .await;
+    assert_eq!(listed.status(), StatusCode::CREATED);
+    contract["signatories"] = json!(["signer@a.gov.cn", "lawyer@firm.cn"]);
+    let in_review = submitted(&app, &world, &contract).await;
+    // …until the listing ends: the approval then mails only the agency's own signatory.
+    let removed = app
+        .request(
+            Method::DELETE,
+            &format!(
+                "/api/v1/agencies/{}/external-signatories/lawyer@firm.cn",
+                world.dept_a
+            ),
+            Some(&app.admin_token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    app.fire_ok(
+        &world.reviewer,
+        &id_of(&in_review),
+        "approve",
+        &json!({ "expected_version": in_review["version"], "opinion": "内部意见：同意。" }),
+    )
+    .await;
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM outbox WHERE recipient = 'lawyer@firm.cn'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM outbox WHERE recipient = 'signer@a.gov.cn'")
+            .await,
+        1
+    );
+    // A department admin manages only their own subtree's list.
+    let dept_admin = app.user("admin@b.gov.cn", world.dept_b, &["admin"]).await;
+    let foreign = app
+        .get(
+            &format!("/api/v1/agencies/{}/external-signatories", world.dept_a),
+            &dept_admin,
+        )
+        .await;
+    problem(foreign, StatusCode::NOT_FOUND).await;
 }

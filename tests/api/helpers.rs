@@ -281,6 +281,20 @@ impl TestApp {
             .expect("the operator creates the user");
     }
 
+    /// Lists `emails` as external signatories of `agency`, as the root admin.
+    pub async fn allow_signers(&self, agency: Uuid, emails: &[&str]) {
+        for email in emails {
+            let response = self
+                .post(
+                    &format!("/api/v1/agencies/{agency}/external-signatories"),
+                    &self.admin_token,
+                    &json!({ "email": email, "name": email, "organisation": "外部签署单位" }),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::CREATED, "list {email}");
+        }
+    }
+
     /// The id of the user with this e-mail, as the root admin lists them.
     pub async fn user_id(&self, email: &str) -> String {
         let users: Value = self
@@ -531,6 +545,24 @@ impl World {
         let dept_a = app.create_agency("甲局", app.root_agency).await;
         let dept_b = app.create_agency("乙局", app.root_agency).await;
         let unit_a1 = app.create_agency("甲局下属中心", dept_a).await;
+        // The stories name these as signatories besides signer@a.gov.cn, dept A's own.
+        app.allow_signers(
+            dept_a,
+            &[
+                "deputy@a.gov.cn",
+                "deputy-signer@a.gov.cn",
+                "s2@a.gov.cn",
+                "s3@a.gov.cn",
+                "s4@a.gov.cn",
+                "signer0@a.gov.cn",
+                "signer1@a.gov.cn",
+                "signer2@a.gov.cn",
+                "bounce@a.gov.cn",
+            ],
+        )
+        .await;
+        app.allow_signers(unit_a1, &["signer@a.gov.cn"]).await;
+        app.allow_signers(dept_b, &["signer@a.gov.cn"]).await;
         Self {
             dept_a,
             dept_b,

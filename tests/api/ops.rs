@@ -93,7 +93,9 @@ async fn openapi_documents_every_endpoint_and_error(app: TestApp) {
     }
     documented.sort();
     let expected = [
+        "DELETE /api/v1/agencies/{id}/external-signatories/{email}",
         "GET /api/v1/agencies",
+        "GET /api/v1/agencies/{id}/external-signatories",
         "GET /api/v1/contracts",
         "GET /api/v1/contracts/{id}",
         "GET /api/v1/contracts/{id}/events",
@@ -114,6 +116,7 @@ async fn openapi_documents_every_endpoint_and_error(app: TestApp) {
         "GET /metrics",
         "GET /readyz",
         "POST /api/v1/agencies",
+        "POST /api/v1/agencies/{id}/external-signatories",
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/logout",
         "POST /api/v1/contracts",

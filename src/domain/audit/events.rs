@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{AuditEntry, AuditMeta, SubjectKind};
 use crate::domain::{
-    Agency, ContractDetail, ContractTransition, ContractVersion, Delegation, Judgment,
-    JudgmentPayment, Role, User, Waiver,
+    Agency, ContractDetail, ContractTransition, ContractVersion, Delegation, ExternalSignatory,
+    Judgment, JudgmentPayment, Role, User, Waiver,
 };
 
 impl AuditEntry {
@@ -195,6 +195,29 @@ impl AuditEntry {
             meta,
             "judgment.payment",
             data,
+        )
+    }
+
+    pub fn external_signatory_added(signatory: &ExternalSignatory, meta: AuditMeta) -> Self {
+        let data = json!({
+            "email": signatory.email,
+            "name": signatory.name,
+            "organisation": signatory.organisation,
+        });
+        Self::new(
+            (SubjectKind::Agency, signatory.agency_id),
+            meta,
+            "agency.external_signatory_added",
+            data,
+        )
+    }
+
+    pub fn external_signatory_removed(agency_id: Uuid, email: &str, meta: AuditMeta) -> Self {
+        Self::new(
+            (SubjectKind::Agency, agency_id),
+            meta,
+            "agency.external_signatory_removed",
+            json!({ "email": email }),
         )
     }
 

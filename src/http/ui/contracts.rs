@@ -91,8 +91,14 @@ pub async fn list(
 pub async fn new_page(State(state): State<AppState>, session: Session) -> PageResult {
     // The key makes a double-clicked or resent form create the contract once.
     let key = random_token();
+    // Only the agency's signatories may be named: offer them all, the clerk keeps who signs.
+    let signers = state
+        .service
+        .signers_of_my_agency(&session.principal)
+        .await?
+        .join("\n");
     let values = BTreeMap::from([
-        ("signatories", session.principal.email.as_str()),
+        ("signatories", signers.as_str()),
         ("idempotency_key", key.as_str()),
     ]);
     contract_form(&state, &session, StatusCode::OK, context! { values })

@@ -17,6 +17,7 @@ mod review;
 mod rows;
 mod screening;
 mod sessions;
+mod signatories;
 
 use async_trait::async_trait;
 use sqlx::Pool;
