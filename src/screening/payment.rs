@@ -42,6 +42,11 @@ pub fn longest(lower: &str) -> Option<(u32, (usize, usize))> {
         let n: u32 = c.get(1)?.as_str().parse().ok()?;
         let unit = c.get(2)?.as_str();
         let tail = c.get(3).map_or("", |m| m.as_str());
+        // "8月30日", "201881日" are dates: a term follows no 年/月 and is not that long.
+        let before = lower[..whole.start()].chars().next_back();
+        if matches!(before, Some('年' | '月' | '/' | '-' | '.')) || n > 3650 {
+            return None;
+        }
         // "2019年" is a date, not a term: a year counts only as a period (内, 后…).
         if unit == "年" && tail.is_empty() {
             return None;

@@ -220,7 +220,7 @@ struct RawRule {
     triggers: Vec<String>,
     #[serde(default)]
     context: Vec<String>,
-    #[serde(default)]
+    #[serde(default = "sentence_reach")]
     context_reach: Reach,
     #[serde(default)]
     document_context: Vec<String>,
@@ -252,6 +252,10 @@ struct RawFact {
     unsecured_terms: Vec<String>,
     explanation: String,
     advice: String,
+}
+
+fn sentence_reach() -> Reach {
+    Reach::Sentence
 }
 
 fn line_of(source: &str, offset: usize) -> usize {
