@@ -198,16 +198,25 @@ impl Normalized {
                 break;
             };
             if c.is_whitespace() {
-                let end = whitespace_end(source, i);
-                let run = &source[i..end];
-                let newlines = run.matches('\n').count();
+                let mut end = whitespace_end(source, i);
+                let mut newlines = source[i..end].matches('\n').count();
+                // A page footer between two lines goes with the break around it.
+                while newlines > 0
+                    && end < source.len()
+                    && let Some(debris) = page_debris(source, end)
+                {
+                    end = whitespace_end(source, debris);
+                    newlines = 1;
+                }
                 let next = source[end..].chars().next().map(fold);
                 let joins = |a: Option<char>, b: Option<char>| {
                     let (Some(a), Some(b)) = (a, b) else {
                         return false;
                     };
                     let cjk = |c: char| is_ideograph(c) || is_cjk_punctuation(c);
-                    (cjk(a) && (cjk(b) || b.is_ascii_digit())) || (a.is_ascii_digit() && cjk(b))
+                    let near =
+                        |c: char| c.is_ascii_digit() || matches!(c, ',' | ';' | ':' | '(' | ')');
+                    (cjk(a) && (cjk(b) || near(b))) || (near(a) && cjk(b))
                 };
                 if newlines <= 1 && joins(out.last_char(), next) {
                     out.replace(i, end, "");
@@ -522,14 +531,17 @@ mod tests {
     fn a_half_width_stop_between_characters_ends_a_sentence() {
         assert_eq!(
             Normalized::new("退还.设备到货 1.5%").text,
-            "退还。设备到货 1.5%"
+            "退还。设备到货1.5%"
         );
     }
 
     #[test]
     fn page_debris_is_dropped() {
-        let n = Normalized::new("甲方付款\n第 3 页 共 10 页\n乙方供货\n- 4 -\nPage 5 of 9\n");
-        assert_eq!(n.text, "甲方付款\n乙方供货\n");
+        let n = Normalized::new("甲方付\n第 3 页 共 10 页\n款。\n- 4 -\nPage 5 of 9\nthe end");
+        assert_eq!(
+            n.text, "甲方付款。\nthe end",
+            "a footer inside a sentence joins it again"
+        );
     }
 
     #[test]

@@ -180,6 +180,7 @@ impl Parties {
                     let head = head(*start);
                     let tail = &text[from + *end..at];
                     let object = OBJECT_MARKERS.iter().any(|m| head.ends_with(m))
+                        || loose_object(head)
                         || ENGLISH_OBJECT_MARKERS.iter().any(|m| {
                             head.ends_with(&format!(" {m}"))
                                 || head.ends_with(&format!(" {m} the"))
@@ -194,6 +195,17 @@ impl Parties {
         };
         actor_in(clause_start).or_else(|| actor_in(window))
     }
+}
+
+/// 向贷款银行, 为某公司: a preposition that governs a name one or two characters later.
+fn loose_object(head: &str) -> bool {
+    let tail: Vec<char> = head.chars().rev().take(3).collect();
+    tail.iter()
+        .skip(1)
+        .any(|c| matches!(c, '向' | '为' | '给' | '对' | '替'))
+        && !tail
+            .iter()
+            .any(|c| matches!(c, ',' | '，' | '。' | ';' | ':'))
 }
 
 /// How far back, in characters, the actor of an act is looked for.

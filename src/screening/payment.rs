@@ -8,7 +8,7 @@ use regex::Regex;
 
 static PAYMENT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"付款|支付|付清|结清|结算|给付|汇往|汇付|电汇|拨付|付至|付给|偿还|\bpa(y|id|yment|yments|yable)\b|\bremit|\binvoice",
+        r"付款|支付|付清|结清|结算|给付|汇往|汇付|电汇|拨付|付至|付给|偿还|\bpa(y|ys|id|ying|yment|yments|yable)\b|\bremit|\binvoice",
     )
 });
 
