@@ -176,7 +176,7 @@ impl Parties {
                 head.ends_with('由') || head.ends_with(" by") || head == "by"
             });
             let subject = || {
-                before.iter().rev().find(|(start, end, _)| {
+                before.iter().rev().find(|(start, end, side)| {
                     let head = head(*start);
                     let tail = &text[from + *end..at];
                     let object = OBJECT_MARKERS.iter().any(|m| head.ends_with(m))
@@ -186,9 +186,15 @@ impl Parties {
                                 || head.ends_with(&format!(" {m} the"))
                                 || *head == **m
                         });
-                    // 乙方的贷款 (a possessive) names whose, not who.
+                    // 乙方的贷款 (a possessive) names whose, not who; 乙方的银行贷款 or 银行贷款
+                    // names a loan, not a bank that acts.
                     let possessive = tail.starts_with('的') || tail.starts_with("'s");
-                    !object && !possessive
+                    let modifier = *side == Side::Third
+                        && (head.ends_with('的')
+                            || ["贷款", "借款", "融资", "债务", "loan"]
+                                .iter()
+                                .any(|w| tail.trim_start().starts_with(w)));
+                    !object && !possessive && !modifier
                 })
             };
             introduced.or_else(subject).map(|(_, _, side)| *side)
