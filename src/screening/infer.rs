@@ -113,7 +113,14 @@ const SIGNS: [(ContractType, &[&str]); 6] = [
     ),
 ];
 
+/// How much of the body is read for its kind: the opening says what a contract is.
+const READ: usize = 16 * 1024;
+
 fn count(text: &str, signs: &[&str]) -> usize {
+    let end = (READ.min(text.len())..=text.len())
+        .find(|&e| text.is_char_boundary(e))
+        .unwrap_or(text.len());
+    let text = &text[..end];
     signs.iter().map(|s| text.matches(s).count()).sum()
 }
 
@@ -184,7 +191,7 @@ const PUBLIC: [&str; 16] = [
 /// How the preamble names the agency (`甲方：某市财政局` → 甲方;
 /// `XYZ County (the "Owner")` → owner), from the normalised text.
 pub fn agency_label(normalised: &str) -> Option<String> {
-    for line in normalised.lines().take(60) {
+    for line in normalised.lines().take(60).filter(|l| l.len() < 2_000) {
         for label in LABELS {
             let Some(rest) = line.find(label).map(|at| &line[at + label.len()..]) else {
                 continue;

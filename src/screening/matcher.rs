@@ -31,8 +31,8 @@ struct Prepared<'a> {
     norm: Normalized,
     /// Sentences as ranges of `norm.text`.
     sentences: Vec<Range<usize>>,
-    /// `path` and the text, normalised, for clause-level terms.
-    context: String,
+    /// The clause's heading path, normalised, for clause-level terms beside its text.
+    path: String,
 }
 
 /// Where a trigger counted.
@@ -71,12 +71,12 @@ pub fn screen(book: &RuleBook, source: &str, facts: &Facts) -> Report {
         .map(|clause| {
             let norm = Normalized::new(source.get(clause.span.clone()).unwrap_or_default());
             let sentences = document::sentences(&norm.text);
-            let context = format!("{}\n{}", normalize::term(&clause.path), norm.text);
+            let path = normalize::term(&clause.path);
             Prepared {
                 clause,
                 norm,
                 sentences,
-                context,
+                path,
             }
         })
         .collect();
@@ -156,7 +156,7 @@ pub fn screen(book: &RuleBook, source: &str, facts: &Facts) -> Report {
             let base = clause.clause.span.start;
             let span =
                 base + clause.norm.start(sentence.start)..base + clause.norm.end(sentence.end);
-            scope.sentence(text, &clause.context, &mut |rule| {
+            scope.sentence(text, (&clause.path, &clause.norm.text), &mut |rule| {
                 hits.push(Hit {
                     rule,
                     clause: Some(index),
@@ -167,8 +167,7 @@ pub fn screen(book: &RuleBook, source: &str, facts: &Facts) -> Report {
         }
     }
     if !title.is_empty() {
-        let context = format!("{TITLE_PATH}\n{title}");
-        scope.sentence(&title, &context, &mut |rule| {
+        scope.sentence(&title, (TITLE_PATH, &title), &mut |rule| {
             if book.rules[rule].screen_title {
                 hits.push(Hit {
                     rule,
@@ -221,7 +220,7 @@ impl Scope<'_> {
 
     /// Screens one normalised sentence; `clause` is its clause's path and text. Calls `hit`
     /// once per rule that counts.
-    fn sentence(&self, text: &str, clause: &str, hit: &mut dyn FnMut(usize)) {
+    fn sentence(&self, text: &str, clause: (&str, &str), hit: &mut dyn FnMut(usize)) {
         let mut fired: Vec<usize> = Vec::new();
         for found in self.book.automaton.find_iter(text) {
             let index = self.book.pattern_rule[found.pattern().as_usize()];
@@ -234,21 +233,32 @@ impl Scope<'_> {
                 hit(index);
             }
         }
+        let mut days: Option<Option<(u32, (usize, usize))>> = None;
         for &index in &self.scanned {
-            if fired.contains(&index) {
+            let rule = &self.book.rules[index];
+            if fired.contains(&index) || rule.kind != Kind::PaymentDays {
+                continue;
+            }
+            let longest = *days.get_or_insert_with(|| payment::longest(text));
+            if longest.is_some_and(|(days, (start, end))| {
+                days > rule.max_days && self.counts(rule, index, text, clause, start, end)
+            }) {
+                fired.push(index);
+                hit(index);
+            }
+        }
+        if self.book.pattern_owner.is_empty() {
+            return;
+        }
+        for matched in self.book.pattern_set.matches(text).iter() {
+            let (index, number) = self.book.pattern_owner[matched];
+            if fired.contains(&index) || !self.active[index] {
                 continue;
             }
             let rule = &self.book.rules[index];
-            let counted = match rule.kind {
-                Kind::PaymentDays => payment::longest(text).is_some_and(|(days, (start, end))| {
-                    days > rule.max_days && self.counts(rule, index, text, clause, start, end)
-                }),
-                Kind::Text => rule.patterns.iter().any(|pattern| {
-                    pattern
-                        .find_iter(text)
-                        .any(|m| self.counts(rule, index, text, clause, m.start(), m.end()))
-                }),
-            };
+            let counted = rule.patterns[number]
+                .find_iter(text)
+                .any(|m| self.counts(rule, index, text, clause, m.start(), m.end()));
             if counted {
                 fired.push(index);
                 hit(index);
@@ -262,7 +272,7 @@ impl Scope<'_> {
         rule: &TextRule,
         index: usize,
         text: &str,
-        clause: &str,
+        clause: (&str, &str),
         start: usize,
         end: usize,
     ) -> bool {
@@ -296,12 +306,13 @@ impl Scope<'_> {
         if rule.exceptions.any_in(text) && !rule.exceptions_unless.any_in(text) {
             return false;
         }
-        if rule.clause_exceptions.any_in(clause) {
+        let (path, body) = clause;
+        if rule.clause_exceptions.any_in(path) || rule.clause_exceptions.any_in(body) {
             return false;
         }
         let in_context = |terms: &Terms| match rule.context_reach {
             Reach::Sentence => terms.any_in(text),
-            Reach::Clause => terms.any_in(clause),
+            Reach::Clause => terms.any_in(path) || terms.any_in(body),
             Reach::Document => terms.any_in(self.document),
         };
         if !rule.context.is_empty() && !in_context(&rule.context) && !self.document_context[index] {

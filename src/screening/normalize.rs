@@ -174,6 +174,7 @@ impl Normalized {
             if b.is_ascii() && !b.is_ascii_whitespace() {
                 if b.is_ascii_alphabetic()
                     && !out.last_char().is_some_and(|c| c.is_ascii_alphanumeric())
+                    && may_spell_a_number(&bytes[i..])
                     && let Some(end) = english_number(&mut out, source, i)
                 {
                     i = end;
@@ -190,9 +191,29 @@ impl Normalized {
                     i += 1;
                     continue;
                 }
-                out.copy_char(i, char::from(b.to_ascii_lowercase()));
-                i += 1;
+                // A run that needs nothing but lower-casing: one copy.
+                let mut j = i + 1;
+                while j < bytes.len() && plain(bytes[j], bytes[j - 1]) {
+                    j += 1;
+                }
+                if bytes[i..j].iter().any(u8::is_ascii_uppercase) {
+                    out.copy(i, &source[i..j].to_ascii_lowercase());
+                } else {
+                    out.copy(i, &source[i..j]);
+                }
+                i = j;
                 continue;
+            }
+            // A run of ideographs that fold to themselves or to a character of the same width.
+            if is_plain_ideograph_start(b) {
+                let run_end = ideograph_run(source, i);
+                if run_end > i {
+                    // Every character keeps its width: one linear stretch.
+                    out.copy(i, "");
+                    out.text.extend(source[i..run_end].chars().map(simplified));
+                    i = run_end;
+                    continue;
+                }
             }
             let Some(c) = source[i..].chars().next() else {
                 break;
@@ -304,6 +325,58 @@ impl Normalized {
     }
 }
 
+/// Whether the word at the start of `bytes` begins like a number word (a cheap test before
+/// the real one).
+fn may_spell_a_number(bytes: &[u8]) -> bool {
+    const STARTS: [&[u8; 3]; 16] = [
+        b"zer", b"one", b"two", b"thr", b"fou", b"fiv", b"six", b"sev", b"eig", b"nin", b"ten",
+        b"ele", b"twe", b"thi", b"fif", b"for",
+    ];
+    if bytes.len() < 3 {
+        return false;
+    }
+    let head = [
+        bytes[0].to_ascii_lowercase(),
+        bytes[1].to_ascii_lowercase(),
+        bytes[2].to_ascii_lowercase(),
+    ];
+    STARTS.iter().any(|s| **s == head)
+}
+
+/// An ASCII byte that needs no more than lower-casing, after `before`: not a space, a
+/// parenthesis (a pinyin gloss may start), a full stop (it may end a Chinese sentence), or the
+/// first letter of a word that may spell a number.
+fn plain(b: u8, before: u8) -> bool {
+    b.is_ascii()
+        && !b.is_ascii_whitespace()
+        && b != b'('
+        && b != b'.'
+        && !(b.is_ascii_alphabetic()
+            && !before.is_ascii_alphanumeric()
+            && matches!(
+                b.to_ascii_lowercase(),
+                b'o' | b't' | b'f' | b's' | b'e' | b'n' | b'z'
+            ))
+}
+
+/// The lead byte of a three-byte character in the CJK ideograph block (U+4E00–U+9FFF).
+fn is_plain_ideograph_start(b: u8) -> bool {
+    (0xE4..=0xE9).contains(&b)
+}
+
+/// Where a run of ideographs ends that need only the character table: no numerals (they may
+/// become digits) and nothing else special.
+fn ideograph_run(source: &str, from: usize) -> usize {
+    source[from..]
+        .char_indices()
+        .find(|(_, c)| {
+            !matches!(u32::from(*c), 0x4E00..=0x9FFF)
+                || numerals::is_chinese_numeral(simplified(*c))
+                || simplified(*c).len_utf8() != 3
+        })
+        .map_or(source.len(), |(offset, _)| from + offset)
+}
+
 /// One character as the rules read it: full-width forms half-width, simplified, lower-case.
 pub fn fold(c: char) -> char {
     let code = u32::from(c);
@@ -372,7 +445,13 @@ fn gloss_end(source: &str, at: usize, before: Option<char>) -> Option<usize> {
 /// A page footer or header alone on its line ("第 3 页 共 10 页", "- 3 -", "Page 3 of 10"):
 /// where the line (with its break) ends.
 fn page_debris(source: &str, at: usize) -> Option<usize> {
-    let line_end = source[at..].find('\n').map_or(source.len(), |i| at + i);
+    // A footer is short: look no further than that for the end of its line.
+    let window = &source.as_bytes()[at..(at + 96).min(source.len())];
+    let line_end = match window.iter().position(|&b| b == b'\n') {
+        Some(i) => at + i,
+        None if at + 96 >= source.len() => source.len(),
+        None => return None,
+    };
     let line = source[at..line_end].trim();
     if line.is_empty() || line.len() > 40 || !line.bytes().any(|b| b.is_ascii_digit()) {
         return None;

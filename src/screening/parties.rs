@@ -55,12 +55,22 @@ const ENGLISH_OBJECT_MARKERS: [&str; 10] = [
     "between",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Parties {
     /// Every name the agency goes by in this text, longest first.
     agency: Vec<String>,
     counterparty: Vec<String>,
+    /// All names (and the third parties') in one automaton, once they are known.
+    automaton: Option<(aho_corasick::AhoCorasick, Vec<Side>)>,
 }
+
+impl PartialEq for Parties {
+    fn eq(&self, other: &Self) -> bool {
+        self.agency == other.agency && self.counterparty == other.counterparty
+    }
+}
+
+impl Eq for Parties {}
 
 /// The conventional label of the other side, when the agency is `label`.
 fn other_label(label: &str) -> Option<&'static str> {
@@ -122,7 +132,34 @@ impl Parties {
         Self {
             agency: tidy(agency),
             counterparty: tidy(other),
+            automaton: None,
         }
+    }
+
+    /// Compiles every name, and `third` (other subjects: banks, village committees), into one
+    /// automaton, so a sentence is searched for all of them in one pass.
+    #[must_use]
+    pub fn with_third_parties(mut self, third: &[String]) -> Self {
+        let mut names: Vec<&str> = Vec::new();
+        let mut sides = Vec::new();
+        for (list, side) in [
+            (self.agency.as_slice(), Side::Agency),
+            (self.counterparty.as_slice(), Side::Counterparty),
+            (third, Side::Third),
+        ] {
+            for name in list {
+                if !name.is_empty() && !names.contains(&name.as_str()) {
+                    names.push(name);
+                    sides.push(side);
+                }
+            }
+        }
+        self.automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&names)
+            .ok()
+            .map(|automaton| (automaton, sides));
+        self
     }
 
     pub fn agency_names(&self) -> &[String] {
@@ -132,11 +169,17 @@ impl Parties {
     /// Every party mention in `text` (normalised), in order, as (byte offset, end, side);
     /// `third` names other subjects (banks, village committees) that are neither party.
     pub fn mentions(&self, text: &str, third: &[String]) -> Vec<(usize, usize, Side)> {
+        if let Some((automaton, sides)) = &self.automaton {
+            return automaton
+                .find_iter(text)
+                .map(|m| (m.start(), m.end(), sides[m.pattern().as_usize()]))
+                .collect();
+        }
         let mut found: Vec<(usize, usize, Side)> = Vec::new();
         for (names, side) in [
-            (&self.agency, Side::Agency),
-            (&self.counterparty, Side::Counterparty),
-            (&third.to_vec(), Side::Third),
+            (self.agency.as_slice(), Side::Agency),
+            (self.counterparty.as_slice(), Side::Counterparty),
+            (third, Side::Third),
         ] {
             for name in names {
                 if !text.contains(name.as_str()) {
@@ -182,9 +225,9 @@ impl Parties {
                     let object = OBJECT_MARKERS.iter().any(|m| head.ends_with(m))
                         || loose_object(head)
                         || ENGLISH_OBJECT_MARKERS.iter().any(|m| {
-                            head.ends_with(&format!(" {m}"))
-                                || head.ends_with(&format!(" {m} the"))
-                                || *head == **m
+                            let bare = head.strip_suffix(" the").unwrap_or(head);
+                            bare.strip_suffix(m)
+                                .is_some_and(|rest| rest.is_empty() || rest.ends_with(' '))
                         });
                     // 乙方的贷款 (a possessive) names whose, not who; 乙方的银行贷款 or 银行贷款
                     // names a loan, not a bank that acts.

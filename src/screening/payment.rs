@@ -28,7 +28,8 @@ static ENGLISH: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 fn compile(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|e| unreachable!("a valid literal pattern: {e}"))
+    Regex::new(&super::terms::ascii_boundaries(pattern))
+        .unwrap_or_else(|e| unreachable!("a valid literal pattern: {e}"))
 }
 
 /// The longest payment term of `lower` in calendar days, with where it stands, if the

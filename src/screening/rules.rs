@@ -160,6 +160,11 @@ pub struct RuleBook {
     pub automaton: AhoCorasick,
     /// For each automaton pattern, the index of its rule.
     pub pattern_rule: Vec<usize>,
+    /// Every `re:` trigger of every rule, so a sentence is tested against all of them at once;
+    /// only the ones that match are then run for their positions.
+    pub pattern_set: regex::RegexSet,
+    /// For each pattern of the set, (rule, index into the rule's `patterns`).
+    pub pattern_owner: Vec<(usize, usize)>,
 }
 
 impl RuleBook {
@@ -432,10 +437,29 @@ impl RuleBook {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
             .map_err(|e| vec![format!("{file}: the triggers do not compile: {e}")])?;
+        let mut owners = Vec::new();
+        let mut sources = Vec::new();
+        for (index, (rule, _)) in rules.iter().enumerate() {
+            for (number, pattern) in rule.patterns.iter().enumerate() {
+                owners.push((index, number));
+                sources.push(pattern.as_str().to_owned());
+            }
+        }
+        let pattern_set = regex::RegexSetBuilder::new(&sources)
+            .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .map_err(|e| {
+                vec![format!(
+                    "{file}: the pattern triggers do not compile together: {e}"
+                )]
+            })?;
         if !problems.is_empty() {
             return Err(problems);
         }
         Ok(Self {
+            pattern_set,
+            pattern_owner: owners,
             negation_window: raw.negation.window,
             negations,
             clause_negations,
