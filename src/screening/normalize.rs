@@ -456,6 +456,12 @@ fn page_debris(source: &str, at: usize) -> Option<usize> {
     if line.is_empty() || line.len() > 40 || !line.bytes().any(|b| b.is_ascii_digit()) {
         return None;
     }
+    if !(line.starts_with('第')
+        || line.starts_with('-')
+        || line.as_bytes()[0].eq_ignore_ascii_case(&b'p'))
+    {
+        return None;
+    }
     let lower = line.to_ascii_lowercase();
     let squeezed: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -492,6 +498,17 @@ fn chinese_number(out: &mut Builder<'_>, source: &str, at: usize) -> Option<usiz
         .char_indices()
         .find(|(_, c)| !numerals::is_chinese_numeral(fold(*c)))
         .map_or(source.len(), |(i, _)| at + i);
+    // Most numerals are words (一般, 统一): only a unit or 百分之 after the run makes a number.
+    let next = source[run_end..].chars().next().map(fold);
+    let hundred_percent = source[at..run_end].chars().map(fold).eq(['百']) && next == Some('分');
+    if !hundred_percent
+        && !matches!(
+            next,
+            Some('个' | '工' | '自' | '日' | '天' | '月' | '年' | '周' | '期')
+        )
+    {
+        return None;
+    }
     let run: String = source[at..run_end].chars().map(fold).collect();
     // 百分之三十 → 30%
     if run == "百" {

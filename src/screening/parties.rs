@@ -94,8 +94,9 @@ impl Parties {
         if let Some(label) = other_label(agency_party.trim()) {
             other.push(label.to_owned());
         }
-        // Line by line: captures on small haystacks take the regex crate's fast engines.
-        let lines = || source.lines();
+        // Line by line: captures on small haystacks take the regex crate's fast engines. Names
+        // are defined in the preamble, so only the opening of a long text is read for them.
+        let lines = || source.lines().take(PREAMBLE_LINES);
         for caps in lines()
             .filter(|line| line.contains(['：', ':']))
             .filter_map(|line| CHINESE_DEFINITION.captures(line))
@@ -256,6 +257,9 @@ fn loose_object(head: &str) -> bool {
             .iter()
             .any(|c| matches!(c, ',' | '，' | '。' | ';' | ':'))
 }
+
+/// How many lines of a text are read for the names its parties go by.
+const PREAMBLE_LINES: usize = 400;
 
 /// How far back, in characters, the actor of an act is looked for.
 pub const LOOK_BACK: usize = 120;
