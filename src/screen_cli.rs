@@ -26,8 +26,13 @@ struct FileReport<'a> {
 pub fn run(overrides: &Overrides, args: &ScreenArgs) -> anyhow::Result<ExitCode> {
     let book = load_rules(overrides)?;
     if let Some(corpus) = &args.eval {
-        let evaluation = evaluate_corpus(&book, corpus)?;
-        print_evaluation(&evaluation);
+        // `--eval DIR…`: the first folder is the flag's value, any further ones arrive as the
+        // positional arguments.
+        let dirs: Vec<&Path> = std::iter::once(corpus.as_path())
+            .chain(args.files.iter().map(|p| p.as_path()))
+            .collect();
+        let evaluation = evaluate_corpora(&book, &dirs)?;
+        print!("{}", format_evaluation(&evaluation));
         return Ok(ExitCode::SUCCESS);
     }
     let facts = facts(args)?;
@@ -104,11 +109,16 @@ fn print_text(file: &str, report: &Report) {
     }
 }
 
-/// Reads every `*.md` of a labelled corpus directory.
+/// Reads a labelled corpus directory: our own drafts with `+++` front matter (`tests/corpus`),
+/// or a folder with a `labels.json` beside the texts (the real-text corpora of `../shared/corpus`).
 ///
 /// # Errors
-/// An unreadable directory or file, or a document without valid front matter.
-pub fn load_corpus(dir: &Path) -> anyhow::Result<Vec<(String, eval::Label, String)>> {
+/// An unreadable directory or file, a document without valid front matter, invalid labels.
+pub fn load_corpus(dir: &Path) -> anyhow::Result<Vec<eval::Case>> {
+    let labels = dir.join("labels.json");
+    if labels.is_file() {
+        return load_shared_corpus(dir, &labels);
+    }
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("reading the corpus {}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -128,25 +138,62 @@ pub fn load_corpus(dir: &Path) -> anyhow::Result<Vec<(String, eval::Label, Strin
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
             let (label, body) = eval::parse_document(&name, &text).map_err(|e| anyhow!(e))?;
-            Ok((name, label, body))
+            Ok(eval::Case::from_label(name, label, body))
         })
         .collect()
+}
+
+/// A `labels.json` corpus: each `file` is relative to the folder or to its parent.
+fn load_shared_corpus(dir: &Path, labels: &Path) -> anyhow::Result<Vec<eval::Case>> {
+    let json =
+        std::fs::read_to_string(labels).with_context(|| format!("reading {}", labels.display()))?;
+    let parent = dir.parent().unwrap_or(dir);
+    eval::parse_labels(&labels.display().to_string(), &json)
+        .map_err(|e| anyhow!(e))?
+        .into_iter()
+        .map(|label| {
+            let path = [dir.join(&label.file), parent.join(&label.file)]
+                .into_iter()
+                .find(|p| p.is_file())
+                .ok_or_else(|| anyhow!("{}: no file {}", labels.display(), label.file))?;
+            let body = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Ok(eval::Case::from_shared(label, body))
+        })
+        .collect()
+}
+
+/// Screens every case of the corpus folders, all in one evaluation.
+///
+/// # Errors
+/// See [`load_corpus`].
+pub fn evaluate_corpora(book: &RuleBook, dirs: &[&Path]) -> anyhow::Result<eval::Evaluation> {
+    let mut cases = Vec::new();
+    for dir in dirs {
+        cases.extend(load_corpus(dir)?);
+    }
+    Ok(eval::evaluate(book, &cases))
 }
 
 /// # Errors
 /// See [`load_corpus`].
 pub fn evaluate_corpus(book: &RuleBook, dir: &Path) -> anyhow::Result<eval::Evaluation> {
-    Ok(eval::evaluate(book, &load_corpus(dir)?))
+    evaluate_corpora(book, &[dir])
 }
 
-fn print_evaluation(evaluation: &eval::Evaluation) {
-    println!("{} documents", evaluation.documents);
-    println!(
+/// The evaluation as a table, then every mistake by file.
+pub fn format_evaluation(evaluation: &eval::Evaluation) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} documents", evaluation.documents);
+    let _ = writeln!(
+        out,
         "{:<22} {:>4} {:>4} {:>4} {:>9} {:>7}",
         "category", "tp", "fp", "fn", "precision", "recall"
     );
-    let line = |name: &str, c: &eval::Counts| {
-        println!(
+    let mut line = |name: &str, c: &eval::Counts| {
+        let _ = writeln!(
+            out,
             "{name:<22} {:>4} {:>4} {:>4} {:>9.3} {:>7.3}",
             c.true_positives,
             c.false_positives,
@@ -159,7 +206,22 @@ fn print_evaluation(evaluation: &eval::Evaluation) {
         line(category, counts);
     }
     line("overall", &evaluation.overall);
-    for (document, category, mistake) in &evaluation.mistakes {
-        println!("  {mistake}: {category} in {document}");
+    for kind in [eval::Mistake::Missed, eval::Mistake::FalseAlarm] {
+        let named: Vec<String> = evaluation
+            .mistakes
+            .iter()
+            .filter(|(_, _, m)| *m == kind)
+            .map(|(document, category, _)| format!("{document}:{category}"))
+            .collect();
+        if !named.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} ({}): {}",
+                kind.as_str(),
+                named.len(),
+                named.join(" ")
+            );
+        }
     }
+    out
 }

@@ -1,5 +1,5 @@
-//! Parse + screen arbitrary text: no panic, no blow-up, and every finding points inside the
-//! document at character boundaries.
+//! Parse + normalise + screen arbitrary text: no panic, no blow-up, and every finding and every
+//! span of it points inside the document at character boundaries.
 #![no_main]
 
 use std::sync::LazyLock;
@@ -25,6 +25,10 @@ fuzz_target!(|data: &[u8]| {
     for finding in &report.findings {
         assert!(finding.start <= finding.end && finding.end <= text.len());
         assert!(text.is_char_boundary(finding.start) && text.is_char_boundary(finding.end));
+        for span in &finding.spans {
+            assert!(span.start <= span.end && span.end <= text.len());
+            assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+        }
     }
     assert_eq!(report.checklist.len(), BOOK.categories.len());
 });

@@ -1,8 +1,11 @@
 //! The contract as clauses: pulldown-cmark (with source offsets) finds the blocks — headings,
-//! paragraphs, list items, table cells — and each block gets a readable path built from the
+//! paragraphs, list items, table rows — and each block gets a readable path built from the
 //! headings above it, the article it falls under (`第五条`, `Article 5`, `Section 5.2`, also when
 //! the contract uses plain paragraphs instead of headings) and its list item number:
-//! "第五条 付款方式 › 2". Spans are byte offsets into the original Markdown.
+//! "第五条 付款方式 › 2". A table row is one clause and each of its cells a sentence (so a
+//! label and its value are read together); rows pasted as plain lines (`| a | b |` without a
+//! delimiter row) split at their pipes the same way. Spans are byte offsets into the original
+//! Markdown.
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -13,12 +16,12 @@ use regex::Regex;
 /// One block of text with where it stands in the contract.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clause {
-    /// "第五条 付款方式 › 2".
+    /// "第五条 付款方式 › 2"; empty for text under no heading or article.
     pub path: String,
     /// The block's bytes in the source.
     pub span: Range<usize>,
-    /// The sentences inside `span`, split on Chinese and English punctuation.
-    pub sentences: Vec<Range<usize>>,
+    /// Whether the block is a heading (the document's title when it is the first one).
+    pub heading: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +40,7 @@ enum BlockKind {
     Heading(usize),
     Paragraph,
     Item,
-    Cell,
+    Row,
 }
 
 /// Where the parser is in the outline.
@@ -92,7 +95,7 @@ pub fn parse(source: &str) -> Document {
                         }
                         Some(BlockKind::Item)
                     }
-                    Tag::TableCell => Some(BlockKind::Cell),
+                    Tag::TableRow | Tag::TableHead => Some(BlockKind::Row),
                     Tag::List(_) => {
                         outline.items.push(0);
                         None
@@ -108,9 +111,11 @@ pub fn parse(source: &str) -> Document {
             }
             Event::End(end) => {
                 let closes = match end {
-                    TagEnd::Heading(_) | TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell => {
-                        true
-                    }
+                    TagEnd::Heading(_)
+                    | TagEnd::Paragraph
+                    | TagEnd::Item
+                    | TagEnd::TableRow
+                    | TagEnd::TableHead => true,
                     TagEnd::List(_) => {
                         outline.items.pop();
                         false
@@ -153,39 +158,59 @@ fn finish(
     }
     clauses.push(Clause {
         path: outline.path(block.kind == BlockKind::Item),
-        sentences: sentences(source, span.clone()),
         span,
+        heading: matches!(block.kind, BlockKind::Heading(_)),
     });
 }
 
-/// Splits `span` of `source` into sentences: after 。！？；, after . ! ? ; followed by a space or
-/// the end, and at line breaks.
-pub fn sentences(source: &str, span: Range<usize>) -> Vec<Range<usize>> {
-    let text = &source[span.clone()];
+/// Splits `text` into sentences: after 。！？；, after . ! ? ; followed by a space or the end,
+/// at line breaks and at table pipes. Ranges are trimmed byte offsets into `text`.
+pub fn sentences(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let end = i + c.len_utf8();
-        let next_is_space = chars.peek().is_none_or(|(_, n)| n.is_whitespace());
-        let boundary = matches!(c, '。' | '！' | '？' | '；' | '\n')
-            || (matches!(c, '.' | '!' | '?' | ';') && next_is_space);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (boundary, width) = match b {
+            b'\n' | b'|' => (true, 1),
+            b'.' | b'!' | b'?' | b';' => (
+                bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) || b == b';',
+                1,
+            ),
+            // 。！？； are E3 80 82, EF BC 81, EF BC 9F, EF BC 9B.
+            0xE3 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0x82) => (true, 3),
+            0xEF if bytes.get(i + 1) == Some(&0xBC)
+                && matches!(bytes.get(i + 2), Some(0x81 | 0x9F | 0x9B)) =>
+            {
+                (true, 3)
+            }
+            _ => (false, 1),
+        };
         if boundary {
-            push_trimmed(text, start..end, span.start, &mut out);
-            start = end;
+            push_trimmed(text, start..i + width, 0, &mut out);
+            start = i + width;
         }
+        i += width;
     }
-    push_trimmed(text, start..text.len(), span.start, &mut out);
+    push_trimmed(text, start..text.len(), 0, &mut out);
     out
 }
 
 fn push_trimmed(text: &str, range: Range<usize>, offset: usize, out: &mut Vec<Range<usize>>) {
     let piece = &text[range.clone()];
-    let leading = piece.len() - piece.trim_start().len();
-    let trailing = piece.len() - piece.trim_end().len();
-    if piece.trim().is_empty() {
+    let trimmed = piece.trim_matches(|c: char| c.is_whitespace() || c == '|');
+    if trimmed.is_empty() {
         return;
     }
+    let leading = piece.len()
+        - piece
+            .trim_start_matches(|c: char| c.is_whitespace() || c == '|')
+            .len();
+    let trailing = piece.len()
+        - piece
+            .trim_end_matches(|c: char| c.is_whitespace() || c == '|')
+            .len();
     out.push(offset + range.start + leading..offset + range.end - trailing);
 }
 
@@ -232,10 +257,7 @@ mod tests {
     #[test]
     fn sentences_split_on_chinese_and_english_punctuation() {
         let source = "甲方付款。乙方供货；双方签字! The County pays. Net 30 days";
-        let parts: Vec<&str> = sentences(source, 0..source.len())
-            .into_iter()
-            .map(|r| &source[r])
-            .collect();
+        let parts: Vec<&str> = sentences(source).into_iter().map(|r| &source[r]).collect();
         assert_eq!(
             parts,
             [
@@ -249,14 +271,19 @@ mod tests {
     }
 
     #[test]
-    fn spans_point_into_the_source() {
+    fn a_table_row_is_a_clause_and_its_cells_are_sentences() {
         let source = "| 项目 | 内容 |\n|---|---|\n| 付款 | 货到后九十日付款 |\n";
         let clauses = parse(source).clauses;
-        let cell = clauses
+        let row = clauses
             .iter()
             .find(|c| source[c.span.clone()].contains("九十日"))
             .unwrap();
-        assert_eq!(&source[cell.span.clone()], "货到后九十日付款");
+        let text = &source[row.span.clone()];
+        let cells: Vec<&str> = sentences(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(cells, ["付款", "货到后九十日付款"]);
+        let pasted = "| 序号 | 名称 | | 1 | 公务用车 |";
+        let cells: Vec<&str> = sentences(pasted).into_iter().map(|r| &pasted[r]).collect();
+        assert_eq!(cells, ["序号", "名称", "1", "公务用车"]);
     }
 
     #[test]

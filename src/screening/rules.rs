@@ -1,6 +1,11 @@
-//! The rule book (`workflows/screening-rules.toml`), validated and compiled: every text rule's
-//! triggers, Chinese and English, go into one Aho-Corasick automaton (ASCII case-insensitive,
-//! leftmost-longest), so a sentence is scanned once for all rules.
+//! The rule book (`workflows/screening-rules.toml`), validated and compiled. Every text rule's
+//! literal triggers, Chinese and English, go into one Aho-Corasick automaton (leftmost-longest)
+//! over the normalised text, so a sentence is scanned once for all rules; triggers written as
+//! `re:…` are regular expressions for how an obligation is phrased (who pays, when, from which
+//! money), tried on the sentences of the rules that apply. Context, exceptions and negations
+//! are term lists too, each at the reach the rule gives it: the sentence, the clause, the
+//! document. Each category names the documents it rests on: the 2012 opinions and the binding
+//! law beside them, by title and article.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,6 +13,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::terms::Terms;
 use crate::domain::ContractType;
 
 #[derive(
@@ -38,8 +44,10 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
-    /// The agency must be the one acting in the sentence.
+    /// The act must not be the counterparty's or a third party's (the agency's, or nobody named).
     Agency,
+    /// The agency must be named as the one acting (for words that others use just as often).
+    AgencyNamed,
     Any,
 }
 
@@ -52,6 +60,16 @@ pub enum Kind {
     PaymentDays,
 }
 
+/// How far a finding reaches: one per clause, or one per document (the subject of the contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    Sentence,
+    #[default]
+    Clause,
+    Document,
+}
+
 /// A check on the submission's facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -60,11 +78,27 @@ pub enum Check {
     ConstructionWithArrearsJudgments,
 }
 
+/// A document a finding rests on: its title and the article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Basis {
+    /// 《中华人民共和国民法典》
+    pub title: String,
+    /// 第六百八十三条第一款
+    pub article: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Category {
     pub id: String,
     pub label: String,
+    /// The short id in the 2012 opinions (`三(二)`), or the regulation's for `payment_terms`.
     pub provision: String,
+    pub basis: Vec<Basis>,
+    /// The provisions as a reviewer writes them in a letter: every title and article.
+    pub citation: String,
+    /// What the checklist line says was checked.
+    pub checklist: String,
 }
 
 #[derive(Debug, Clone)]
@@ -78,9 +112,21 @@ pub struct TextRule {
     pub max_days: u32,
     /// Empty: every contract type.
     pub contract_types: Vec<ContractType>,
-    pub context: Vec<String>,
-    pub exceptions: Vec<String>,
+    /// `re:` triggers (the literal ones are in the book's automaton).
+    pub patterns: Vec<regex::Regex>,
+    pub context: Terms,
+    pub context_reach: Reach,
+    /// An alternative to `context`, anywhere in the document.
+    pub document_context: Terms,
+    pub exceptions: Terms,
+    /// Exceptions that do not hold when one of these is in the same sentence.
+    pub exceptions_unless: Terms,
+    pub clause_exceptions: Terms,
+    pub document_exceptions: Terms,
+    pub reach: Reach,
     pub screen_title: bool,
+    /// Another category whose finding on the same clause makes this one redundant.
+    pub yields_to: Vec<String>,
     pub provision: String,
     pub explanation: String,
     pub advice: String,
@@ -102,14 +148,29 @@ pub struct FactRule {
 #[derive(Debug, Clone)]
 pub struct RuleBook {
     pub negation_window: usize,
-    pub negations: Vec<String>,
+    pub negations: Terms,
+    /// Negations that count anywhere in the comma clause before a trigger.
+    pub clause_negations: Terms,
+    /// Who else may be the subject of an act (a bank, a village committee): not the agency.
+    pub third_parties: Vec<String>,
     pub categories: Vec<Category>,
     pub rules: Vec<TextRule>,
     pub facts: Vec<FactRule>,
-    /// All triggers of all text rules.
+    /// All literal triggers of all text rules.
     pub automaton: AhoCorasick,
     /// For each automaton pattern, the index of its rule.
     pub pattern_rule: Vec<usize>,
+    /// Every `re:` trigger of every rule, so a sentence is tested against all of them at once;
+    /// only the ones that match are then run for their positions.
+    pub pattern_set: regex::RegexSet,
+    /// For each pattern of the set, (rule, index into the rule's `patterns`).
+    pub pattern_owner: Vec<(usize, usize)>,
+}
+
+impl RuleBook {
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
 }
 
 #[derive(Deserialize)]
@@ -118,6 +179,8 @@ struct RawBook {
     #[allow(dead_code)]
     version: i64,
     negation: RawNegation,
+    #[serde(default)]
+    third_parties: Vec<String>,
     categories: BTreeMap<String, RawCategory>,
     rules: Vec<Spanned<RawRule>>,
     #[serde(default)]
@@ -129,6 +192,8 @@ struct RawBook {
 struct RawNegation {
     window: usize,
     terms: Vec<String>,
+    #[serde(default)]
+    clause_terms: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +201,10 @@ struct RawNegation {
 struct RawCategory {
     label: String,
     provision: String,
+    #[serde(default)]
+    basis: Vec<Basis>,
+    #[serde(default)]
+    checklist: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -156,9 +225,23 @@ struct RawRule {
     triggers: Vec<String>,
     #[serde(default)]
     context: Vec<String>,
+    #[serde(default = "sentence_reach")]
+    context_reach: Reach,
+    #[serde(default)]
+    document_context: Vec<String>,
     exceptions: Vec<String>,
     #[serde(default)]
+    exceptions_unless: Vec<String>,
+    #[serde(default)]
+    clause_exceptions: Vec<String>,
+    #[serde(default)]
+    document_exceptions: Vec<String>,
+    #[serde(default)]
+    reach: Reach,
+    #[serde(default)]
     screen_title: bool,
+    #[serde(default)]
+    yields_to: Vec<String>,
     explanation: String,
     advice: String,
 }
@@ -176,12 +259,25 @@ struct RawFact {
     advice: String,
 }
 
+fn sentence_reach() -> Reach {
+    Reach::Sentence
+}
+
 fn line_of(source: &str, offset: usize) -> usize {
     source[..offset.min(source.len())].matches('\n').count() + 1
 }
 
 fn lower(terms: &[String]) -> Vec<String> {
     terms.iter().map(|t| t.to_lowercase()).collect()
+}
+
+/// 《A》第一条；《B》第二条
+fn citation(basis: &[Basis]) -> String {
+    basis
+        .iter()
+        .map(|b| format!("{}{}", b.title, b.article))
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 impl RuleBook {
@@ -202,6 +298,9 @@ impl RuleBook {
                 id: id.clone(),
                 label: c.label.clone(),
                 provision: c.provision.clone(),
+                citation: citation(&c.basis),
+                basis: c.basis.clone(),
+                checklist: c.checklist.clone().unwrap_or_default(),
             })
             .collect();
         let provision_of = |category: &str| {
@@ -210,14 +309,21 @@ impl RuleBook {
                 .find(|c| c.id == category)
                 .map(|c| c.provision.clone())
         };
+        let compile = |terms: &[String], what: &str, problems: &mut Vec<String>| {
+            Terms::compile(terms).unwrap_or_else(|e| {
+                problems.push(format!("{file}: {what}: {e}"));
+                Terms::default()
+            })
+        };
+        let negations = compile(&raw.negation.terms, "negation", &mut problems);
+        let clause_negations = compile(&raw.negation.clause_terms, "negation", &mut problems);
         let mut ids = BTreeSet::new();
         let mut used = BTreeSet::new();
         let mut rules = Vec::new();
         for spanned in &raw.rules {
             let (rule, line) = (spanned.get_ref(), line_of(source, spanned.span().start));
-            let mut problem = |message: String| {
-                problems.push(format!("{file}:{line}: rule {}: {message}", rule.id))
-            };
+            let at = format!("{file}:{line}: rule {}", rule.id);
+            let mut problem = |message: String| problems.push(format!("{at}: {message}"));
             if !ids.insert(rule.id.clone()) {
                 problem("duplicate id".into());
             }
@@ -237,6 +343,18 @@ impl RuleBook {
             if rule.kind == Kind::PaymentDays && rule.max_days.is_none() {
                 problem("a payment_days rule needs max_days".into());
             }
+            for other in &rule.yields_to {
+                if provision_of(other).is_none() {
+                    problem(format!("yields to unknown category `{other}`"));
+                }
+            }
+            let mut terms = |list: &[String], what: &str| {
+                Terms::compile(list).unwrap_or_else(|e| {
+                    problems.push(format!("{at}: {what}: {e}"));
+                    Terms::default()
+                })
+            };
+            let triggers = terms(&rule.triggers, "triggers");
             rules.push((
                 TextRule {
                     id: rule.id.clone(),
@@ -247,14 +365,22 @@ impl RuleBook {
                     kind: rule.kind,
                     max_days: rule.max_days.unwrap_or(0),
                     contract_types,
-                    context: lower(&rule.context),
-                    exceptions: lower(&rule.exceptions),
+                    patterns: triggers.patterns,
+                    context: terms(&rule.context, "context"),
+                    context_reach: rule.context_reach,
+                    document_context: terms(&rule.document_context, "document_context"),
+                    exceptions: terms(&rule.exceptions, "exceptions"),
+                    exceptions_unless: terms(&rule.exceptions_unless, "exceptions_unless"),
+                    clause_exceptions: terms(&rule.clause_exceptions, "clause_exceptions"),
+                    document_exceptions: terms(&rule.document_exceptions, "document_exceptions"),
+                    reach: rule.reach,
                     screen_title: rule.screen_title,
+                    yields_to: rule.yields_to.clone(),
                     provision,
                     explanation: rule.explanation.clone(),
                     advice: rule.advice.clone(),
                 },
-                lower(&rule.triggers),
+                triggers.literals,
             ));
         }
         let mut facts = Vec::new();
@@ -292,26 +418,57 @@ impl RuleBook {
                     category.id
                 ));
             }
+            if category.basis.is_empty() {
+                problems.push(format!(
+                    "{file}: category `{}` names no document it rests on (basis)",
+                    category.id
+                ));
+            }
         }
         let mut patterns = Vec::new();
         let mut pattern_rule = Vec::new();
-        for (index, (_, triggers)) in rules.iter().enumerate() {
-            for trigger in triggers {
-                patterns.push(trigger.clone());
+        for (index, (_, literals)) in rules.iter().enumerate() {
+            for literal in literals {
+                patterns.push(literal.clone());
                 pattern_rule.push(index);
             }
         }
         let automaton = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
             .map_err(|e| vec![format!("{file}: the triggers do not compile: {e}")])?;
+        let mut owners = Vec::new();
+        let mut sources = Vec::new();
+        for (index, (rule, _)) in rules.iter().enumerate() {
+            for (number, pattern) in rule.patterns.iter().enumerate() {
+                owners.push((index, number));
+                sources.push(pattern.as_str().to_owned());
+            }
+        }
+        let pattern_set = regex::RegexSetBuilder::new(&sources)
+            .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .map_err(|e| {
+                vec![format!(
+                    "{file}: the pattern triggers do not compile together: {e}"
+                )]
+            })?;
         if !problems.is_empty() {
             return Err(problems);
         }
         Ok(Self {
+            pattern_set,
+            pattern_owner: owners,
             negation_window: raw.negation.window,
-            negations: lower(&raw.negation.terms),
+            negations,
+            clause_negations,
+            third_parties: raw
+                .third_parties
+                .iter()
+                .map(|t| super::normalize::term(t))
+                .filter(|t| !t.is_empty())
+                .collect(),
             categories,
             rules: rules.into_iter().map(|(rule, _)| rule).collect(),
             facts,
@@ -330,7 +487,7 @@ mod tests {
     #[test]
     fn the_rule_book_is_valid_and_covers_every_category() {
         let book = RuleBook::parse("screening-rules.toml", BOOK).unwrap();
-        assert_eq!(book.categories.len(), 9);
+        assert_eq!(book.categories.len(), 10);
         assert!(book.automaton.patterns_len() > 100);
     }
 

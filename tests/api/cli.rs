@@ -668,7 +668,11 @@ async fn screen_flags_drafts_offline_with_exit_codes_and_json() {
     );
     assert!(source[start..end].contains("提供连带责任保证"));
     let checklist = reports[0]["checklist"].as_array().unwrap();
-    assert_eq!(checklist.len(), 9);
+    assert_eq!(
+        checklist.len(),
+        10,
+        "nine prohibitions and the payment terms"
+    );
     assert!(
         checklist
             .iter()

@@ -55,7 +55,7 @@ async fn blocking_findings_stop_approval_until_waived(app: TestApp) {
         findings[0]["end_offset"].as_u64().unwrap() as usize,
     );
     assert_eq!(&body[start..end], "本工程由乙方垫资施工。");
-    assert_eq!(stored["checklist"].as_array().unwrap().len(), 9);
+    assert_eq!(stored["checklist"].as_array().unwrap().len(), 10);
 
     let approve = json!({ "expected_version": submitted["version"], "opinion": "同意" });
     let refused = app.fire(&world.reviewer, &id, "approve", &approve).await;
