@@ -23,6 +23,7 @@ on_both_backends!(
     a_deputy_decides_in_the_reviewers_name,
     sign_in_goes_only_to_local_paths,
     a_department_admin_cannot_make_an_auditor_in_the_pages,
+    hostile_bodies_render_within_bounds_and_the_service_keeps_answering,
 );
 
 const GUARANTEE_BODY: &str = "# 校舍维修工程施工合同\n\n## 第三条 工程款支付\n\n1. 本工程由乙方垫资施工。\n2. 按月完成工程量的百分之八十支付进度款。\n";
@@ -1325,4 +1326,55 @@ async fn a_department_admin_cannot_make_an_auditor_in_the_pages(app: TestApp) {
         .find(|u| u["email"] == "clerk@a.gov.cn")
         .unwrap()["roles"];
     assert_eq!(roles, &json!(["submitter"]), "nothing was granted");
+}
+
+async fn hostile_bodies_render_within_bounds_and_the_service_keeps_answering(app: TestApp) {
+    let world = World::build(&app).await;
+    let guarantees: String = (1..=9_000)
+        .map(|n| format!("## 第{n}条\n\n甲方为乙方向银行的借款提供连带责任保证担保。\n\n"))
+        .collect();
+    let bodies = [
+        ">".repeat(100_000) + " 深处的条款",
+        "<div>".repeat(50_000),
+        guarantees,
+    ];
+    let mut ids = Vec::new();
+    for (n, body) in bodies.iter().enumerate() {
+        let mut contract = valid_contract(&format!("恶意正文 {n}"));
+        contract["body_markdown"] = json!(body);
+        let draft = app.create_contract(&world.submitter_a, &contract).await;
+        // Submitting screens the text and stores every finding.
+        let submitted = app
+            .fire_ok(
+                &world.submitter_a,
+                &id_of(&draft),
+                "submit",
+                &json!({ "expected_version": 1 }),
+            )
+            .await;
+        ids.push(id_of(&submitted));
+    }
+    let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
+    let pages = ids.iter().map(|id| {
+        let client = reviewer.client.clone();
+        let url = format!("{}/contracts/{id}", reviewer.base);
+        tokio::spawn(async move {
+            let response = client.get(url).send().await.expect("the page");
+            let status = response.status();
+            (status, response.bytes().await.expect("the page body").len())
+        })
+    });
+    let pages: Vec<_> = pages.collect();
+    // While the three pages render, the service answers everyone else.
+    for _ in 0..20 {
+        let health = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+        assert_eq!(health.status(), StatusCode::OK);
+    }
+    for page in pages {
+        let (status, size) = page.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert!(size < 8 * 1024 * 1024, "a page of {size} bytes");
+    }
+    let (_, html) = reviewer.page(&format!("/contracts/{}", ids[2])).await;
+    assert!(html.contains("未在此列出"), "the findings beyond the list are counted");
 }
