@@ -14,6 +14,7 @@ mod corpus;
 mod hardening;
 mod input;
 mod mail;
+mod matrix;
 mod ops;
 mod screening;
 mod web;

@@ -1376,5 +1376,8 @@ async fn hostile_bodies_render_within_bounds_and_the_service_keeps_answering(app
         assert!(size < 8 * 1024 * 1024, "a page of {size} bytes");
     }
     let (_, html) = reviewer.page(&format!("/contracts/{}", ids[2])).await;
-    assert!(html.contains("未在此列出"), "the findings beyond the list are counted");
+    assert!(
+        html.contains("未在此列出"),
+        "the findings beyond the list are counted"
+    );
 }
