@@ -25,7 +25,7 @@ pub struct FindingsView {
     pub body_version: i64,
     pub findings: Vec<Finding>,
     /// Every category flagged or clear, with what was examined; null before the first screen.
-    #[schema(value_type = Option<Object>, nullable)]
+    #[schema(value_type = Option<Vec<crate::screening::ChecklistItem>>, nullable)]
     pub checklist: Option<serde_json::Value>,
 }
 
