@@ -1,21 +1,27 @@
 //! The mail transport, built once from `--mail-url` and shared: SMTP with a connection pool
 //! (`smtp://…?tls=required|opportunistic|none`, `smtps://…`), or `.eml` files in a directory
 //! (`file://DIR`, the default, so that the service runs with no mail server).
+//!
+//! The file transport is idempotent per outbox row: the message is written as `<row id>.eml`
+//! through a temporary file and a rename, and a row whose file already exists counts as
+//! delivered, so a crash between writing and recording never leaves two files for one mail.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use uuid::Uuid;
 
 use crate::domain::QueuedMail;
 
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Files(AsyncFileTransport<Tokio1Executor>),
+    /// `.eml` files in this directory, one per outbox row.
+    Files(PathBuf),
 }
 
 /// Why a message was not delivered, and whether trying again can help.
@@ -33,7 +39,7 @@ impl Mailer {
             let dir = PathBuf::from(dir);
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("creating the mail directory {}", dir.display()))?;
-            return Ok(Mailer::Files(AsyncFileTransport::new(dir)));
+            return Ok(Mailer::Files(dir));
         }
         let (scheme, _) = url
             .split_once("://")
@@ -95,18 +101,51 @@ impl Mailer {
                         message: e.to_string(),
                     })
             }
-            Mailer::Files(transport) => {
-                transport
-                    .send(message)
+            Mailer::Files(dir) => {
+                let (dir, id, bytes) = (dir.clone(), row.id, message.formatted());
+                tokio::task::spawn_blocking(move || write_once(&dir, id, &bytes))
                     .await
-                    .map(drop)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|written| written)
                     .map_err(|e| SendError {
                         permanent: false,
-                        message: e.to_string(),
+                        message: format!("{e:#}"),
                     })
             }
         }
     }
+}
+
+/// Where the file transport puts a row's message.
+pub fn eml_path(dir: &Path, id: Uuid) -> PathBuf {
+    dir.join(format!("{id}.eml"))
+}
+
+/// Writes `<id>.eml` unless it exists: first a temporary file of this writer's own, flushed to
+/// disk, then renamed into place (and the directory flushed), so that a reader, a crash or a
+/// second dispatcher never sees half a message or two files for one row.
+fn write_once(dir: &Path, id: Uuid, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    let target = eml_path(dir, id);
+    if target
+        .try_exists()
+        .with_context(|| format!("looking for {}", target.display()))?
+    {
+        return Ok(());
+    }
+    let temporary = dir.join(format!(".{id}.{}.tmp", Uuid::now_v7().simple()));
+    let written = std::fs::File::create(&temporary)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temporary, &target))
+        .and_then(|()| std::fs::File::open(dir)?.sync_all());
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.with_context(|| format!("writing {}", target.display()))
 }
 
 /// A multipart/alternative message with a Message-ID derived from the outbox row, so that a
