@@ -195,12 +195,11 @@ impl Exposure {
         let total = self.total_us.swap(0, Ordering::Relaxed);
         let max = self.max_us.swap(0, Ordering::Relaxed);
         if mails > 0 {
-            let mean_ms = total as f64 / mails as f64 / 1000.0;
-            let max_ms = max as f64 / 1000.0;
+            let hundredths = |us: f64| (us / 10.0).round() / 100.0;
             tracing::info!(
                 mails,
-                mean_ms = format!("{mean_ms:.2}"),
-                max_ms = format!("{max_ms:.2}"),
+                mean_ms = hundredths(total as f64 / mails as f64),
+                max_ms = hundredths(max as f64),
                 "mail sent; accepted-to-recorded window (a crash inside it sends a mail twice)"
             );
         }

@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod contracts;
 mod corpus;
+mod crash;
 mod input;
 mod mail;
 mod ops;
