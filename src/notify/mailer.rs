@@ -1,6 +1,7 @@
 //! The mail transport, built once from `--mail-url` and shared: SMTP with a connection pool
-//! (`smtp://…?tls=required|opportunistic|none`, `smtps://…`), or `.eml` files in a directory
-//! (`file://DIR`, the default, so that the service runs with no mail server).
+//! (`smtp://…?tls=required|opportunistic|none` on our own sockets with Nagle off, see `smtp.rs`;
+//! `smtps://…` through lettre's transport), or `.eml` files in a directory (`file://DIR`, the
+//! default, so that the service runs with no mail server).
 //!
 //! The file transport is idempotent per outbox row: the message is written as `<row id>.eml`
 //! through a temporary file and a rename, and a row whose file already exists counts as
@@ -16,10 +17,14 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use uuid::Uuid;
 
+use super::smtp::SmtpPool;
 use crate::domain::QueuedMail;
 
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `smtp://`, plaintext or STARTTLS.
+    Smtp(SmtpPool),
+    /// `smtps://`, implicit TLS.
+    Smtps(AsyncSmtpTransport<Tokio1Executor>),
     /// `.eml` files in this directory, one per outbox row.
     Files(PathBuf),
 }
@@ -47,33 +52,19 @@ impl Mailer {
         if scheme != "smtp" && scheme != "smtps" {
             bail!("unsupported mail URL scheme {scheme:?}: use smtp://, smtps:// or file://");
         }
+        if scheme == "smtp" {
+            return Ok(Mailer::Smtp(SmtpPool::from_url(url, pool_size)?));
+        }
         let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
-        let mut tls = None;
-        let mut other: Vec<&str> = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair.strip_prefix("tls=") {
-                Some(mode) => tls = Some(mode),
-                None => other.push(pair),
-            }
+        if !query.is_empty() {
+            bail!("unsupported mail URL parameters for smtps://: {query}");
         }
-        if !other.is_empty() {
-            bail!("unknown mail URL parameters: {}", other.join("&"));
-        }
-        // lettre reads `smtp://` without `tls` as plaintext; here plaintext must be asked for.
-        let lettre_url = match (scheme, tls) {
-            ("smtp", Some("none")) => base.to_owned(),
-            ("smtp", None) => format!("{base}?tls=required"),
-            ("smtp", Some(mode @ ("required" | "opportunistic"))) => format!("{base}?tls={mode}"),
-            ("smtps", None) => base.to_owned(),
-            (_, Some(mode)) => bail!("unsupported tls={mode} for {scheme}://"),
-            _ => bail!("unsupported mail URL"),
-        };
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(base)
             .map_err(|e| anyhow!("invalid mail URL: {e}"))?
             .timeout(Some(Duration::from_secs(30)))
             .pool_config(PoolConfig::new().max_size(pool_size))
             .build();
-        Ok(Mailer::Smtp(transport))
+        Ok(Mailer::Smtps(transport))
     }
 
     /// Sends one queued e-mail.
@@ -91,7 +82,8 @@ impl Mailer {
             message: format!("{e:#}"),
         })?;
         match self {
-            Mailer::Smtp(transport) => {
+            Mailer::Smtp(pool) => pool.send(message.envelope(), &message.formatted()).await,
+            Mailer::Smtps(transport) => {
                 transport
                     .send(message)
                     .await

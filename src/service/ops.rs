@@ -69,13 +69,17 @@ impl Service {
         Ok(self.store.renew_outbox_claims(claimer, lease_until).await?)
     }
 
-    /// Records what happened to one claimed e-mail; false when the row was no longer
-    /// `claimer`'s to record (another dispatcher took it over).
+    /// Records what happened to claimed e-mails, in one transaction; per delivery, false when
+    /// the row was no longer `claimer`'s to record (another dispatcher took it over).
     ///
     /// # Errors
     /// Database failures.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_delivery(&self, delivery: &Delivery, claimer: Uuid) -> Result<bool> {
-        Ok(self.store.record_delivery(delivery, claimer).await?)
+    pub async fn record_deliveries(
+        &self,
+        deliveries: &[Delivery],
+        claimer: Uuid,
+    ) -> Result<Vec<bool>> {
+        Ok(self.store.record_deliveries(deliveries, claimer).await?)
     }
 }

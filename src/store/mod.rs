@@ -316,10 +316,15 @@ pub trait OutboxStore {
         claimer: Uuid,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<u64>;
-    /// Records what happened to one claimed e-mail, in its own small transaction. A mail that
-    /// was sent is recorded sent whoever holds it now; a failure only while `claimer` still
-    /// holds it. False when nothing was changed.
-    async fn record_delivery(&self, delivery: &Delivery, claimer: Uuid) -> StoreResult<bool>;
+    /// Records what happened to claimed e-mails, as one small transaction (the dispatcher
+    /// hands over whatever finished since its last record). A mail that was sent is recorded
+    /// sent whoever holds it now; a failure only while `claimer` still holds it. Per delivery,
+    /// false when nothing was changed.
+    async fn record_deliveries(
+        &self,
+        deliveries: &[Delivery],
+        claimer: Uuid,
+    ) -> StoreResult<Vec<bool>>;
     /// Newest first, for e-mails about contracts within `visibility`.
     async fn list_outbox(
         &self,
