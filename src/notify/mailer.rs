@@ -166,3 +166,26 @@ fn compose(from: &Mailbox, message_id_domain: &str, row: &QueuedMail) -> anyhow:
         .multipart(alternative)
         .context("building the message")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_transport_writes_each_row_once() {
+        let dir = std::env::temp_dir().join(format!("cr-mail-{}", Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let id = Uuid::now_v7();
+
+        write_once(&dir, id, b"first").unwrap();
+        write_once(&dir, id, b"second, after a crash before the record").unwrap();
+
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, [format!("{id}.eml")], "one file, no temporary left");
+        assert_eq!(std::fs::read(eml_path(&dir, id)).unwrap(), b"first");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
