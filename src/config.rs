@@ -67,10 +67,11 @@ const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 const DEFAULT_MAIL_FROM: &str = "合同审查 <contract-review@localhost>";
 const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
-const DEFAULT_MAIL_MAX_ATTEMPTS: u32 = 8;
+const DEFAULT_MAIL_RETRY_FOR_HOURS: f64 = 24.0;
 const DEFAULT_MAIL_RETRY_BASE_MS: u64 = 5_000;
+const DEFAULT_MAIL_RETRY_MAX_SECS: u64 = 3_600;
 const DEFAULT_MAIL_POLL_MS: u64 = 500;
-const DEFAULT_MAIL_CONCURRENCY: u32 = 32;
+const DEFAULT_MAIL_CONCURRENCY: u32 = 8;
 const DEFAULT_REMINDER_INTERVAL_SECS: u64 = 300;
 const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
@@ -395,11 +396,20 @@ pub struct MailSettings {
     )]
     pub public_url: String,
 
-    /// Attempts before a mail that keeps failing temporarily is marked failed.
-    #[arg(long, env = "CONTRACT_REVIEW_MAIL_MAX_ATTEMPTS", default_value_t = DEFAULT_MAIL_MAX_ATTEMPTS)]
-    pub mail_max_attempts: u32,
+    /// How long a mail that keeps failing temporarily (the server unreachable, 4xx answers) is
+    /// retried, in hours from its first failure, before it is marked failed. A permanent refusal
+    /// (5xx) fails at once. Replaces a count of attempts: what an operator means is how long an
+    /// outage may last, and the number of attempts that fit in it depends on the back-off.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_MAIL_RETRY_FOR_HOURS",
+        default_value_t = DEFAULT_MAIL_RETRY_FOR_HOURS,
+        value_parser = positive_hours
+    )]
+    pub mail_retry_for_hours: f64,
 
-    /// The first retry delay in milliseconds; it doubles with each attempt (up to an hour).
+    /// The first retry delay in milliseconds; it doubles with each attempt, with ±20 % jitter,
+    /// up to `--mail-retry-max-secs`.
     #[arg(
         long,
         env = "CONTRACT_REVIEW_MAIL_RETRY_BASE_MS",
@@ -407,12 +417,22 @@ pub struct MailSettings {
     )]
     pub mail_retry_base_ms: u64,
 
+    /// The longest wait between two attempts, in seconds.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_MAIL_RETRY_MAX_SECS",
+        default_value_t = DEFAULT_MAIL_RETRY_MAX_SECS
+    )]
+    pub mail_retry_max_secs: u64,
+
     /// How often the dispatcher looks for due mail, in milliseconds.
     #[arg(long, env = "CONTRACT_REVIEW_MAIL_POLL_MS", default_value_t = DEFAULT_MAIL_POLL_MS)]
     pub mail_poll_ms: u64,
 
-    /// Mails sent at once (and SMTP connections kept open). Each SMTP message costs a few round
-    /// trips, so throughput comes from sending in parallel.
+    /// Mails sent at once (and SMTP connections kept open). It also bounds how many mails a
+    /// crash can send twice: only a mail between the server's acceptance and its record can be,
+    /// and each connection has at most one there. Against a local server, 8 connections already
+    /// send over a thousand mails a second.
     #[arg(long, env = "CONTRACT_REVIEW_MAIL_CONCURRENCY", default_value_t = DEFAULT_MAIL_CONCURRENCY)]
     pub mail_concurrency: u32,
 
@@ -425,14 +445,32 @@ pub struct MailSettings {
     pub reminder_interval_secs: u64,
 }
 
+impl MailSettings {
+    /// How long temporary failures are retried.
+    pub fn retry_for(&self) -> Duration {
+        Duration::try_from_secs_f64(self.mail_retry_for_hours * 3600.0).unwrap_or(Duration::MAX)
+    }
+}
+
+/// A number of hours above zero (fractions allowed).
+fn positive_hours(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(hours) if hours.is_finite() && hours > 0.0 => Ok(hours),
+        _ => Err(format!(
+            "须为大于零的小时数 / must be a number of hours above zero, not {raw:?}"
+        )),
+    }
+}
+
 impl Default for MailSettings {
     fn default() -> Self {
         Self {
             mail_url: None,
             mail_from: DEFAULT_MAIL_FROM.into(),
             public_url: DEFAULT_PUBLIC_URL.into(),
-            mail_max_attempts: DEFAULT_MAIL_MAX_ATTEMPTS,
+            mail_retry_for_hours: DEFAULT_MAIL_RETRY_FOR_HOURS,
             mail_retry_base_ms: DEFAULT_MAIL_RETRY_BASE_MS,
+            mail_retry_max_secs: DEFAULT_MAIL_RETRY_MAX_SECS,
             mail_poll_ms: DEFAULT_MAIL_POLL_MS,
             mail_concurrency: DEFAULT_MAIL_CONCURRENCY,
             reminder_interval_secs: DEFAULT_REMINDER_INTERVAL_SECS,
@@ -446,8 +484,9 @@ impl fmt::Debug for MailSettings {
             .field("mail_url", &self.mail_url.as_deref().map(redact_url))
             .field("mail_from", &self.mail_from)
             .field("public_url", &self.public_url)
-            .field("mail_max_attempts", &self.mail_max_attempts)
+            .field("mail_retry_for_hours", &self.mail_retry_for_hours)
             .field("mail_retry_base_ms", &self.mail_retry_base_ms)
+            .field("mail_retry_max_secs", &self.mail_retry_max_secs)
             .field("mail_poll_ms", &self.mail_poll_ms)
             .field("mail_concurrency", &self.mail_concurrency)
             .field("reminder_interval_secs", &self.reminder_interval_secs)

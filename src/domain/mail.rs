@@ -1,5 +1,6 @@
 //! E-mail in the outbox: rendered when the change it announces is committed, sent later by the
-//! dispatcher, retried until sent or given up.
+//! dispatcher, retried until sent or given up (a permanent refusal, or a day of temporary
+//! failures by default).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,10 +25,11 @@ use uuid::Uuid;
 #[strum(serialize_all = "snake_case")]
 pub enum OutboxStatus {
     Pending,
-    /// Claimed by a dispatcher, until `claimed_until`.
+    /// Claimed by a dispatcher, under a short lease it renews while it works.
     Sending,
     Sent,
-    /// Gave up: a permanent error or too many attempts. An admin may retry it.
+    /// Gave up: a permanent refusal, or temporary failures until `retry_until`. An admin may
+    /// retry it.
     Failed,
 }
 
@@ -72,8 +74,12 @@ pub struct QueuedMail {
     #[serde(skip)]
     pub body_html: String,
     pub status: OutboxStatus,
+    /// Delivery attempts so far (each claim by a dispatcher counts one).
     pub attempts: i64,
+    /// When a pending mail is (next) tried.
     pub next_attempt_at: DateTime<Utc>,
+    /// Set at the first temporary failure: the mail is retried until then, then given up.
+    pub retry_until: Option<DateTime<Utc>>,
     /// The last delivery error, as the mail server or the network reported it.
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -88,5 +94,7 @@ pub struct Delivery {
     pub status: OutboxStatus,
     pub at: DateTime<Utc>,
     pub next_attempt_at: DateTime<Utc>,
+    /// Until when temporary failures are retried (set at the first one).
+    pub retry_until: Option<DateTime<Utc>>,
     pub error: Option<String>,
 }

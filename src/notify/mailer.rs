@@ -1,21 +1,32 @@
 //! The mail transport, built once from `--mail-url` and shared: SMTP with a connection pool
-//! (`smtp://…?tls=required|opportunistic|none`, `smtps://…`), or `.eml` files in a directory
-//! (`file://DIR`, the default, so that the service runs with no mail server).
+//! (`smtp://…?tls=required|opportunistic|none` on our own sockets with Nagle off, see `smtp.rs`;
+//! `smtps://…` through lettre's transport), or `.eml` files in a directory (`file://DIR`, the
+//! default, so that the service runs with no mail server).
+//!
+//! The file transport is idempotent per outbox row: the message is written as `<row id>.eml`
+//! through a temporary file and a rename, and a row whose file already exists counts as
+//! delivered, so a crash between writing and recording never leaves two files for one mail.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use uuid::Uuid;
 
+use super::smtp::SmtpPool;
 use crate::domain::QueuedMail;
 
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Files(AsyncFileTransport<Tokio1Executor>),
+    /// `smtp://`, plaintext or STARTTLS.
+    Smtp(SmtpPool),
+    /// `smtps://`, implicit TLS.
+    Smtps(AsyncSmtpTransport<Tokio1Executor>),
+    /// `.eml` files in this directory, one per outbox row.
+    Files(PathBuf),
 }
 
 /// Why a message was not delivered, and whether trying again can help.
@@ -33,7 +44,7 @@ impl Mailer {
             let dir = PathBuf::from(dir);
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("creating the mail directory {}", dir.display()))?;
-            return Ok(Mailer::Files(AsyncFileTransport::new(dir)));
+            return Ok(Mailer::Files(dir));
         }
         let (scheme, _) = url
             .split_once("://")
@@ -41,33 +52,19 @@ impl Mailer {
         if scheme != "smtp" && scheme != "smtps" {
             bail!("unsupported mail URL scheme {scheme:?}: use smtp://, smtps:// or file://");
         }
+        if scheme == "smtp" {
+            return Ok(Mailer::Smtp(SmtpPool::from_url(url, pool_size)?));
+        }
         let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
-        let mut tls = None;
-        let mut other: Vec<&str> = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair.strip_prefix("tls=") {
-                Some(mode) => tls = Some(mode),
-                None => other.push(pair),
-            }
+        if !query.is_empty() {
+            bail!("unsupported mail URL parameters for smtps://: {query}");
         }
-        if !other.is_empty() {
-            bail!("unknown mail URL parameters: {}", other.join("&"));
-        }
-        // lettre reads `smtp://` without `tls` as plaintext; here plaintext must be asked for.
-        let lettre_url = match (scheme, tls) {
-            ("smtp", Some("none")) => base.to_owned(),
-            ("smtp", None) => format!("{base}?tls=required"),
-            ("smtp", Some(mode @ ("required" | "opportunistic"))) => format!("{base}?tls={mode}"),
-            ("smtps", None) => base.to_owned(),
-            (_, Some(mode)) => bail!("unsupported tls={mode} for {scheme}://"),
-            _ => bail!("unsupported mail URL"),
-        };
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(base)
             .map_err(|e| anyhow!("invalid mail URL: {e}"))?
             .timeout(Some(Duration::from_secs(30)))
             .pool_config(PoolConfig::new().max_size(pool_size))
             .build();
-        Ok(Mailer::Smtp(transport))
+        Ok(Mailer::Smtps(transport))
     }
 
     /// Sends one queued e-mail.
@@ -85,7 +82,8 @@ impl Mailer {
             message: format!("{e:#}"),
         })?;
         match self {
-            Mailer::Smtp(transport) => {
+            Mailer::Smtp(pool) => pool.send(message.envelope(), &message.formatted()).await,
+            Mailer::Smtps(transport) => {
                 transport
                     .send(message)
                     .await
@@ -95,18 +93,51 @@ impl Mailer {
                         message: e.to_string(),
                     })
             }
-            Mailer::Files(transport) => {
-                transport
-                    .send(message)
+            Mailer::Files(dir) => {
+                let (dir, id, bytes) = (dir.clone(), row.id, message.formatted());
+                tokio::task::spawn_blocking(move || write_once(&dir, id, &bytes))
                     .await
-                    .map(drop)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|written| written)
                     .map_err(|e| SendError {
                         permanent: false,
-                        message: e.to_string(),
+                        message: format!("{e:#}"),
                     })
             }
         }
     }
+}
+
+/// Where the file transport puts a row's message.
+pub fn eml_path(dir: &Path, id: Uuid) -> PathBuf {
+    dir.join(format!("{id}.eml"))
+}
+
+/// Writes `<id>.eml` unless it exists: first a temporary file of this writer's own, flushed to
+/// disk, then renamed into place (and the directory flushed), so that a reader, a crash or a
+/// second dispatcher never sees half a message or two files for one row.
+fn write_once(dir: &Path, id: Uuid, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    let target = eml_path(dir, id);
+    if target
+        .try_exists()
+        .with_context(|| format!("looking for {}", target.display()))?
+    {
+        return Ok(());
+    }
+    let temporary = dir.join(format!(".{id}.{}.tmp", Uuid::now_v7().simple()));
+    let written = std::fs::File::create(&temporary)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temporary, &target))
+        .and_then(|()| std::fs::File::open(dir)?.sync_all());
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.with_context(|| format!("writing {}", target.display()))
 }
 
 /// A multipart/alternative message with a Message-ID derived from the outbox row, so that a
@@ -134,4 +165,27 @@ fn compose(from: &Mailbox, message_id_domain: &str, row: &QueuedMail) -> anyhow:
         .subject(row.subject.clone())
         .multipart(alternative)
         .context("building the message")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_transport_writes_each_row_once() {
+        let dir = std::env::temp_dir().join(format!("cr-mail-{}", Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let id = Uuid::now_v7();
+
+        write_once(&dir, id, b"first").unwrap();
+        write_once(&dir, id, b"second, after a crash before the record").unwrap();
+
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, [format!("{id}.eml")], "one file, no temporary left");
+        assert_eq!(std::fs::read(eml_path(&dir, id)).unwrap(), b"first");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -3,5 +3,6 @@
 
 pub mod dispatcher;
 pub mod mailer;
+mod smtp;
 
 pub use dispatcher::Dispatcher;

@@ -2,6 +2,7 @@
 //! its connection pool stands, and the outbox's claims and deliveries.
 
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use super::Service;
 use crate::domain::{Delivery, QueuedMail};
@@ -37,7 +38,7 @@ impl Service {
         }
     }
 
-    /// Claims up to `limit` due e-mails for one dispatcher until `lease_until`.
+    /// Claims up to `limit` due e-mails for the dispatcher `claimer` until `lease_until`.
     ///
     /// # Errors
     /// Database failures.
@@ -47,16 +48,38 @@ impl Service {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
+        claimer: Uuid,
     ) -> Result<Vec<QueuedMail>> {
-        Ok(self.store.claim_outbox(now, lease_until, limit).await?)
+        Ok(self
+            .store
+            .claim_outbox(now, lease_until, limit, claimer)
+            .await?)
     }
 
-    /// Records what happened to claimed e-mails.
+    /// Extends the lease on the e-mails `claimer` holds; returns how many it still holds.
     ///
     /// # Errors
     /// Database failures.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_deliveries(&self, deliveries: &[Delivery]) -> Result<()> {
-        Ok(self.store.record_deliveries(deliveries).await?)
+    pub async fn renew_mail_claims(
+        &self,
+        claimer: Uuid,
+        lease_until: DateTime<Utc>,
+    ) -> Result<u64> {
+        Ok(self.store.renew_outbox_claims(claimer, lease_until).await?)
+    }
+
+    /// Records what happened to claimed e-mails, in one transaction; per delivery, false when
+    /// the row was no longer `claimer`'s to record (another dispatcher took it over).
+    ///
+    /// # Errors
+    /// Database failures.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn record_deliveries(
+        &self,
+        deliveries: &[Delivery],
+        claimer: Uuid,
+    ) -> Result<Vec<bool>> {
+        Ok(self.store.record_deliveries(deliveries, claimer).await?)
     }
 }

@@ -48,7 +48,7 @@ pub(super) trait Backend: Database {
     const SINGLE_WRITER: bool;
     /// Claims due outbox rows. PostgreSQL skips rows another dispatcher has locked; SQLite has
     /// one writer at a time, so a plain UPDATE … RETURNING is already exclusive.
-    /// Binds: $1 now, $2 lease end, $3 limit, $4 'sending', $5 'pending'.
+    /// Binds: $1 now, $2 lease end, $3 limit, $4 'sending', $5 'pending', $6 the claimer.
     const CLAIM_OUTBOX: &'static str;
 }
 
@@ -56,27 +56,27 @@ impl Backend for Sqlite {
     const BACKEND_NAME: &'static str = "sqlite";
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const SINGLE_WRITER: bool = true;
-    const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET status = $4, claimed_until = $2, attempts = attempts + 1
+    const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET status = $4, claimed_until = $2, claimed_by = $6, attempts = attempts + 1
          WHERE id IN (
              SELECT id FROM outbox
              WHERE (status = $5 AND next_attempt_at <= $1) OR (status = $4 AND claimed_until < $1)
              ORDER BY next_attempt_at LIMIT $3)
          RETURNING id, contract_id, event, recipient, subject, body_text, body_html, status, attempts,
-                   next_attempt_at, last_error, created_at, sent_at";
+                   next_attempt_at, retry_until, last_error, created_at, sent_at";
 }
 
 impl Backend for Postgres {
     const BACKEND_NAME: &'static str = "postgres";
     const BEGIN_WRITE: &'static str = "BEGIN";
     const SINGLE_WRITER: bool = false;
-    const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET status = $4, claimed_until = $2, attempts = attempts + 1
+    const CLAIM_OUTBOX: &'static str = "UPDATE outbox SET status = $4, claimed_until = $2, claimed_by = $6, attempts = attempts + 1
          WHERE id IN (
              SELECT id FROM outbox
              WHERE (status = $5 AND next_attempt_at <= $1) OR (status = $4 AND claimed_until < $1)
              ORDER BY next_attempt_at LIMIT $3
              FOR UPDATE SKIP LOCKED)
          RETURNING id, contract_id, event, recipient, subject, body_text, body_html, status, attempts,
-                   next_attempt_at, last_error, created_at, sent_at";
+                   next_attempt_at, retry_until, last_error, created_at, sent_at";
 }
 
 /// Opens (creating it if needed) and migrates an SQLite database.

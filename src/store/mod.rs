@@ -327,16 +327,31 @@ pub trait JudgmentStore {
 /// The e-mail outbox.
 #[async_trait]
 pub trait OutboxStore {
-    /// Claims up to `limit` e-mails that are due (or whose earlier claim has lapsed) until
-    /// `lease_until`, counting the attempt. Safe with several dispatchers on one database.
+    /// Claims up to `limit` e-mails that are due (or whose earlier claim has lapsed) for the
+    /// dispatcher `claimer` until `lease_until`, counting the attempt. Safe with several
+    /// dispatchers on one database.
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
+        claimer: Uuid,
     ) -> StoreResult<Vec<QueuedMail>>;
-    /// Records what happened to a batch of claimed e-mails, in one transaction.
-    async fn record_deliveries(&self, deliveries: &[Delivery]) -> StoreResult<()>;
+    /// Extends the lease on every e-mail `claimer` still holds (its heartbeat); returns how many.
+    async fn renew_outbox_claims(
+        &self,
+        claimer: Uuid,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Records what happened to claimed e-mails, as one small transaction (the dispatcher
+    /// hands over whatever finished since its last record). A mail that was sent is recorded
+    /// sent whoever holds it now; a failure only while `claimer` still holds it. Per delivery,
+    /// false when nothing was changed.
+    async fn record_deliveries(
+        &self,
+        deliveries: &[Delivery],
+        claimer: Uuid,
+    ) -> StoreResult<Vec<bool>>;
     /// Newest first, for e-mails about contracts within `visibility`.
     async fn list_outbox(
         &self,

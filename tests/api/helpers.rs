@@ -97,6 +97,58 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// A fresh PostgreSQL database under `TEST_POSTGRES_URL`, or `None` (said loudly) without it.
+async fn fresh_postgres() -> Option<(String, Database)> {
+    let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the PostgreSQL tests: set TEST_POSTGRES_URL"
+        );
+        eprintln!("SKIPPED: PostgreSQL test (set TEST_POSTGRES_URL to run it)");
+        return None;
+    };
+    let name = format!("cr_test_{}", Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create the test database");
+    let url = with_database(&admin_url, &name);
+    Some((url, Database::Postgres { admin_url, name }))
+}
+
+/// A database of its own for a test that runs the service itself (the real binary): a fresh
+/// SQLite file, or a fresh PostgreSQL database dropped with the value.
+pub struct TestDatabase {
+    pub url: String,
+    database: Database,
+}
+
+impl TestDatabase {
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite:{}", dir.path().join("test.db").display());
+        Self {
+            url,
+            database: Database::Sqlite { _dir: dir },
+        }
+    }
+
+    /// `None` (after saying so loudly) when `TEST_POSTGRES_URL` is unset.
+    pub async fn postgres() -> Option<Self> {
+        let (url, database) = fresh_postgres().await?;
+        Some(Self { url, database })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        self.database.drop_postgres();
+    }
+}
+
 impl TestApp {
     pub async fn sqlite() -> Self {
         Self::sqlite_with(None).await
@@ -115,24 +167,8 @@ impl TestApp {
     }
 
     pub async fn postgres_with(mail: Option<MailSettings>) -> Option<Self> {
-        let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must run the PostgreSQL tests: set TEST_POSTGRES_URL"
-            );
-            eprintln!("SKIPPED: PostgreSQL test (set TEST_POSTGRES_URL to run it)");
-            return None;
-        };
-        let name = format!("cr_test_{}", Uuid::now_v7().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .expect("connect to TEST_POSTGRES_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("create the test database");
-        let url = with_database(&admin_url, &name);
-        Some(Self::start(url, Database::Postgres { admin_url, name }, mail).await)
+        let (url, database) = fresh_postgres().await?;
+        Some(Self::start(url, database, mail).await)
     }
 
     async fn start(database_url: String, database: Database, mail: Option<MailSettings>) -> Self {
@@ -446,7 +482,13 @@ impl Drop for Server {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Database::Postgres { admin_url, name } = &self.database {
+        self.database.drop_postgres();
+    }
+}
+
+impl Database {
+    fn drop_postgres(&self) {
+        if let Database::Postgres { admin_url, name } = self {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs inside the test's runtime; do the async clean-up on a thread of its own.
             let _ = std::thread::spawn(move || {

@@ -182,6 +182,33 @@ impl SmtpServer {
         }
     }
 
+    /// Stops the server at once (SIGKILL), as a crashed mail server would; what it stored stays.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// The Message-ID of every message received, once per message stored (so twice for a mail
+    /// delivered twice).
+    pub fn message_ids(&self) -> Vec<String> {
+        self.files()
+            .iter()
+            .filter_map(|path| std::fs::read(path).ok())
+            .map(|raw| {
+                MessageParser::default()
+                    .parse_headers(&raw)
+                    .and_then(|m| m.message_id().map(str::to_owned))
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    /// How many messages the server has stored.
+    pub fn count(&self) -> usize {
+        self.files().len()
+    }
+
     /// Mail settings pointing at this server, without TLS (a local relay).
     pub fn settings(&self) -> MailSettings {
         MailSettings {

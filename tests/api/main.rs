@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod contracts;
 mod corpus;
+mod crash;
 mod hardening;
 mod input;
 mod mail;

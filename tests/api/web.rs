@@ -1012,6 +1012,35 @@ async fn admins_manage_agencies_users_judgments_and_failed_mail(app: TestApp) {
         .scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")
         .await;
     assert!(failed_now < app.scalar("SELECT COUNT(*) FROM outbox").await);
+
+    // Mail still being retried is listed too, with its attempts, next try and deadline. First
+    // the dispatcher finishes what it holds, so that it does not record over the change.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app
+        .scalar("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+        .await
+        > 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the outbox never drained"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.execute_sql(
+        "UPDATE outbox SET status = 'pending', attempts = 17, last_error = '421 try again later',
+             next_attempt_at = '2099-01-01T00:00:00+00:00', retry_until = '2099-01-02T00:00:00+00:00'",
+    )
+    .await;
+    let (_, waiting) = admin.page("/admin/outbox").await;
+    for shown in [
+        "421 try again later",
+        "17",
+        "2099-01-01 08:00",
+        "2099-01-02 08:00",
+    ] {
+        assert!(waiting.contains(shown), "{shown}: {waiting}");
+    }
 }
 
 async fn reports_draw_charts_and_download_csv(app: TestApp) {

@@ -348,24 +348,25 @@ pub async fn record_payment(
     .await
 }
 
-// ---- failed e-mails --------------------------------------------------------------------
+// ---- e-mail not yet delivered ----------------------------------------------------------
 
+/// Failed e-mails (with retry), and those still waiting: their attempts, next try and last error.
 pub async fn outbox(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<DoneQuery>,
 ) -> PageResult {
     let notice = notice_for(&query.done);
-    let failed = state
-        .service
-        .list_outbox(&session.principal, Some("failed"))
-        .await?;
+    let outbox = |status| state.service.list_outbox(&session.principal, Some(status));
+    let failed = outbox("failed").await?;
+    let mut waiting = outbox("sending").await?;
+    waiting.extend(outbox("pending").await?);
     render(
         &state,
         &session,
         StatusCode::OK,
         "admin_outbox.html",
-        context! { failed, notice },
+        context! { failed, waiting, notice },
     )
 }
 

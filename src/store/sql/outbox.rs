@@ -1,6 +1,6 @@
-//! The e-mail outbox: queuing inside a change's transaction, claiming for a dispatcher (safe with
-//! several instances), recording deliveries, retrying failed mail, and deadline reminders at most
-//! once a day.
+//! The e-mail outbox: queuing inside a change's transaction, claiming for a dispatcher under a
+//! short lease it renews (safe with several instances), recording each delivery as it happens,
+//! retrying failed mail, and deadline reminders at most once a day.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,6 +24,7 @@ struct MailRow {
     status: OutboxStatus,
     attempts: i64,
     next_attempt_at: DateTime<Utc>,
+    retry_until: Option<DateTime<Utc>>,
     last_error: Option<String>,
     created_at: DateTime<Utc>,
     sent_at: Option<DateTime<Utc>>,
@@ -42,6 +43,7 @@ impl From<MailRow> for QueuedMail {
             status: row.status,
             attempts: row.attempts,
             next_attempt_at: row.next_attempt_at,
+            retry_until: row.retry_until,
             last_error: row.last_error,
             created_at: row.created_at,
             sent_at: row.sent_at,
@@ -82,6 +84,7 @@ impl OutboxStore for SqlStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
+        claimer: Uuid,
     ) -> StoreResult<Vec<QueuedMail>> {
         let (_writer, mut tx) = self.begin_write().await?;
         let rows: Vec<MailRow> = sqlx::query_as(<Db as Backend>::CLAIM_OUTBOX)
@@ -90,6 +93,7 @@ impl OutboxStore for SqlStore {
             .bind(limit)
             .bind(OutboxStatus::Sending.as_str())
             .bind(OutboxStatus::Pending.as_str())
+            .bind(claimer)
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -97,25 +101,58 @@ impl OutboxStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn record_deliveries(&self, deliveries: &[Delivery]) -> StoreResult<()> {
-        let (_writer, mut tx) = self.begin_write().await?;
+    async fn renew_outbox_claims(
+        &self,
+        claimer: Uuid,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let _writer = self.write_turn().await;
+        let renewed = sqlx::query(
+            "UPDATE outbox SET claimed_until = $1 WHERE claimed_by = $2 AND status = $3",
+        )
+        .bind(lease_until)
+        .bind(claimer)
+        .bind(OutboxStatus::Sending.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(renewed.rows_affected())
+    }
+
+    // One short write transaction for whatever finished since the last one: on SQLite, one
+    // writer's turn and one sync for a handful of mails instead of one each, so that the time
+    // between the mail server's acceptance and this record (where a crash sends the mail twice)
+    // stays short under load.
+    #[tracing::instrument(level = "debug", skip_all, fields(mails = deliveries.len()))]
+    async fn record_deliveries(
+        &self,
+        deliveries: &[Delivery],
+        claimer: Uuid,
+    ) -> StoreResult<Vec<bool>> {
+        let (_writer, mut tx) = self.begin_outbox_write().await?;
+        let mut recorded = Vec::with_capacity(deliveries.len());
         for delivery in deliveries {
             let sent_at = (delivery.status == OutboxStatus::Sent).then_some(delivery.at);
-            sqlx::query(
-                "UPDATE outbox SET status = $1, sent_at = $2, next_attempt_at = $3, last_error = $4,
-                     claimed_until = NULL
-                 WHERE id = $5",
+            let changed = sqlx::query(
+                "UPDATE outbox SET status = $1, sent_at = $2, next_attempt_at = $3, retry_until = $4,
+                     last_error = $5, claimed_until = NULL, claimed_by = NULL
+                 WHERE id = $6
+                   AND ((status = $7 AND claimed_by = $8) OR ($1 = $9 AND status <> $9))",
             )
             .bind(delivery.status.as_str())
             .bind(sent_at)
             .bind(delivery.next_attempt_at)
+            .bind(delivery.retry_until)
             .bind(&delivery.error)
             .bind(delivery.id)
+            .bind(OutboxStatus::Sending.as_str())
+            .bind(claimer)
+            .bind(OutboxStatus::Sent.as_str())
             .execute(&mut *tx)
             .await?;
+            recorded.push(changed.rows_affected() == 1);
         }
         tx.commit().await?;
-        Ok(())
+        Ok(recorded)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -128,7 +165,7 @@ impl OutboxStore for SqlStore {
         let (root, descend) = scope_params(visibility);
         let sql = format!(
             "{} SELECT o.id, o.contract_id, o.event, o.recipient, o.subject, o.body_text, o.body_html, o.status,
-                    o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.sent_at
+                    o.attempts, o.next_attempt_at, o.retry_until, o.last_error, o.created_at, o.sent_at
              FROM outbox o JOIN contracts c ON c.id = o.contract_id
              WHERE c.agency_id IN (SELECT id FROM scope) AND ($3 IS NULL OR o.status = $3)
              ORDER BY o.id DESC LIMIT $4",
@@ -153,7 +190,7 @@ impl OutboxStore for SqlStore {
     ) -> StoreResult<bool> {
         let (root, descend) = scope_params(visibility);
         let sql = format!(
-            "{} UPDATE outbox SET status = $3, attempts = 0, next_attempt_at = $4
+            "{} UPDATE outbox SET status = $3, attempts = 0, next_attempt_at = $4, retry_until = NULL
              WHERE id = $5 AND status = $6
                AND contract_id IN (SELECT id FROM contracts WHERE agency_id IN (SELECT id FROM scope))
              RETURNING id",
