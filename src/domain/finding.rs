@@ -1,7 +1,7 @@
 //! What the screen found on one body version, as stored, and a reviewer's waiver of it.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -18,11 +18,23 @@ pub struct Finding {
     pub end_offset: i64,
     pub excerpt: String,
     pub provision: String,
+    /// The documents the finding rests on, by title and article, as one line for the letter.
+    pub citation: String,
     pub advice: String,
+    /// Every matching sentence (the first is `start_offset..end_offset`).
+    pub spans: Vec<FindingSpan>,
     pub created_at: DateTime<Utc>,
     pub waived_by: Option<Uuid>,
     pub waived_at: Option<DateTime<Utc>>,
     pub waive_reason: Option<String>,
+}
+
+/// One matching sentence of a finding: byte offsets into the body version, and its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FindingSpan {
+    pub start: i64,
+    pub end: i64,
+    pub excerpt: String,
 }
 
 impl Finding {

@@ -27,7 +27,7 @@ pub use delegation::Delegation;
 pub use draft::{Body, ContractDraft, NewContract};
 pub use email::Email;
 pub use field::{FieldError, FieldErrors};
-pub use finding::{Finding, Waiver};
+pub use finding::{Finding, FindingSpan, Waiver};
 pub use judgment::{Judgment, JudgmentKind, JudgmentPayment, JudgmentStatus, JudgmentSummary};
 pub use mail::{Delivery, OutboxStatus, OutgoingMail, QueuedMail};
 pub use money::Money;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Service, now};
 use crate::domain::ContractDraft;
 use crate::domain::field::text_block;
-use crate::domain::{Contract, Finding, Waiver};
+use crate::domain::{Contract, Finding, FindingSpan, Waiver};
 use crate::domain::{NewContract, Principal, Role};
 use crate::error::{Error, Result};
 use crate::screening::{Facts, Report, UnpaidJudgment, screen};
@@ -125,7 +125,17 @@ impl Service {
                 end_offset: i64::try_from(f.end).unwrap_or(i64::MAX),
                 excerpt: f.excerpt.clone(),
                 provision: f.provision.clone(),
+                citation: f.citation.clone(),
                 advice: f.advice.clone(),
+                spans: f
+                    .spans
+                    .iter()
+                    .map(|span| FindingSpan {
+                        start: i64::try_from(span.start).unwrap_or(i64::MAX),
+                        end: i64::try_from(span.end).unwrap_or(i64::MAX),
+                        excerpt: span.excerpt.clone(),
+                    })
+                    .collect(),
             })
             .collect();
         Ok(ScreeningRecord {

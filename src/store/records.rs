@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::domain::{ContractState, ContractTransition, ContractVersion, OutgoingMail, User};
+use crate::domain::{
+    ContractState, ContractTransition, ContractVersion, FindingSpan, OutgoingMail, User,
+};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStats {
@@ -140,7 +142,9 @@ pub struct NewFinding {
     pub end_offset: i64,
     pub excerpt: String,
     pub provision: String,
+    pub citation: String,
     pub advice: String,
+    pub spans: Vec<FindingSpan>,
 }
 
 /// One transition of a contract, as the review-time report reads it.

@@ -381,16 +381,19 @@ fn stored_findings(stored: &[Finding]) -> (Vec<Value>, Vec<Mark>, bool) {
     let mut views = Vec::new();
     let mut marks = Vec::new();
     for (index, f) in stored.iter().enumerate() {
-        let range = usize::try_from(f.start_offset).unwrap_or(0)
-            ..usize::try_from(f.end_offset).unwrap_or(0);
         let waived = f.waived_at.is_some();
-        if !range.is_empty() {
-            marks.push(Mark {
-                range,
-                anchor: anchor(index),
-                severity: f.severity.clone(),
-                waived,
-            });
+        let first = (f.start_offset, f.end_offset);
+        let spans = std::iter::once(first).chain(f.spans.iter().map(|s| (s.start, s.end)));
+        for (start, end) in spans {
+            let range = usize::try_from(start).unwrap_or(0)..usize::try_from(end).unwrap_or(0);
+            if !range.is_empty() {
+                marks.push(Mark {
+                    range,
+                    anchor: anchor(index),
+                    severity: f.severity.clone(),
+                    waived,
+                });
+            }
         }
         views.push(context! { anchor => anchor(index), number => index + 1, f, waived });
     }
@@ -401,9 +404,10 @@ fn report_findings(report: &Report) -> (Vec<Value>, Vec<Mark>) {
     let mut views = Vec::new();
     let mut marks = Vec::new();
     for (index, f) in report.findings.iter().enumerate() {
-        if f.start < f.end {
+        let spans = std::iter::once(f.start..f.end).chain(f.spans.iter().map(|s| s.start..s.end));
+        for range in spans.filter(|r| r.start < r.end) {
             marks.push(Mark {
-                range: f.start..f.end,
+                range,
                 anchor: anchor(index),
                 severity: f.severity.as_str().to_owned(),
                 waived: false,
@@ -413,8 +417,8 @@ fn report_findings(report: &Report) -> (Vec<Value>, Vec<Mark>) {
             anchor => anchor(index), number => index + 1, waived => false,
             f => context! {
                 category => f.category, severity => f.severity.as_str(), clause => f.clause,
-                excerpt => f.excerpt, provision => f.provision, advice => f.advice,
-                explanation => f.explanation,
+                excerpt => f.excerpt, provision => f.provision, citation => f.citation,
+                advice => f.advice, explanation => f.explanation, spans => f.spans,
             },
         });
     }

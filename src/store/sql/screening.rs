@@ -21,7 +21,9 @@ struct FindingRow {
     end_offset: i64,
     excerpt: String,
     provision: String,
+    citation: String,
     advice: String,
+    spans: String,
     created_at: DateTime<Utc>,
     waived_by: Option<Uuid>,
     waived_at: Option<DateTime<Utc>>,
@@ -41,7 +43,10 @@ impl From<FindingRow> for Finding {
             end_offset: row.end_offset,
             excerpt: row.excerpt,
             provision: row.provision,
+            citation: row.citation,
             advice: row.advice,
+            // Written by us as JSON; a row from before spans were kept has none.
+            spans: serde_json::from_str(&row.spans).unwrap_or_default(),
             created_at: row.created_at,
             waived_by: row.waived_by,
             waived_at: row.waived_at,
@@ -84,8 +89,8 @@ pub(super) async fn write(
         }
         sqlx::query(
             "INSERT INTO findings (id, contract_id, body_version, rule, category, severity, clause, start_offset,
-                 end_offset, excerpt, provision, advice, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 end_offset, excerpt, provision, advice, created_at, spans, citation)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(finding.id)
         .bind(contract_id)
@@ -100,6 +105,8 @@ pub(super) async fn write(
         .bind(&finding.provision)
         .bind(&finding.advice)
         .bind(at)
+        .bind(serde_json::to_string(&finding.spans).unwrap_or_else(|_| "[]".to_owned()))
+        .bind(&finding.citation)
         .execute(&mut *conn)
         .await?;
     }
@@ -126,7 +133,7 @@ impl ScreeningStore for SqlStore {
     async fn findings(&self, contract_id: Uuid, body_version: i64) -> StoreResult<Vec<Finding>> {
         let rows: Vec<FindingRow> = sqlx::query_as(
             "SELECT id, body_version, rule, category, severity, clause, start_offset, end_offset, excerpt,
-                    provision, advice, created_at, waived_by, waived_at, waive_reason
+                    provision, citation, advice, spans, created_at, waived_by, waived_at, waive_reason
              FROM findings WHERE contract_id = $1 AND body_version = $2 ORDER BY start_offset, id",
         )
         .bind(contract_id)
