@@ -26,7 +26,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::mailer::{Mailer, SendError};
+use super::SendError;
+use super::mailer::Mailer;
 use crate::config::MailSettings;
 use crate::domain::{Delivery, OutboxStatus, QueuedMail};
 use crate::service::{Service, now};

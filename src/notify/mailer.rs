@@ -17,6 +17,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use uuid::Uuid;
 
+use super::SendError;
 use super::smtp::SmtpPool;
 use crate::domain::QueuedMail;
 
@@ -27,13 +28,6 @@ pub enum Mailer {
     Smtps(AsyncSmtpTransport<Tokio1Executor>),
     /// `.eml` files in this directory, one per outbox row.
     Files(PathBuf),
-}
-
-/// Why a message was not delivered, and whether trying again can help.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendError {
-    pub permanent: bool,
-    pub message: String,
 }
 
 impl Mailer {

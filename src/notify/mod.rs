@@ -6,3 +6,10 @@ pub mod mailer;
 mod smtp;
 
 pub use dispatcher::Dispatcher;
+
+/// Why a message was not delivered, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    pub permanent: bool,
+    pub message: String,
+}

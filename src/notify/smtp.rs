@@ -21,7 +21,7 @@ use lettre::transport::smtp::commands::Rset;
 use lettre::transport::smtp::extension::ClientId;
 use tokio::net::TcpStream;
 
-use super::mailer::SendError;
+use super::SendError;
 
 /// How long one send (or connecting, with STARTTLS and AUTH) may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
