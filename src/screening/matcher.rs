@@ -18,7 +18,7 @@ use super::normalize::{self, Normalized};
 use super::parties::{LOOK_BACK, Parties, Side, look_back};
 use super::payment;
 use super::rules::{Actor, Check, FactRule, Kind, Reach, RuleBook, Severity, TextRule};
-use super::terms::Terms;
+use super::terms::{Terms, starts_a_word};
 use crate::domain::ContractType;
 
 pub use super::report::{
@@ -227,6 +227,10 @@ impl Scope<'_> {
             if fired.contains(&index) || !self.active[index] {
                 continue;
             }
+            let literal = &text[found.start()..found.end()];
+            if !starts_a_word(text, found.start(), literal) {
+                continue;
+            }
             let rule = &self.book.rules[index];
             if self.counts(rule, index, text, clause, found.start(), found.end()) {
                 fired.push(index);
@@ -250,7 +254,7 @@ impl Scope<'_> {
         if self.book.pattern_owner.is_empty() {
             return;
         }
-        for matched in self.book.pattern_set.matches(text).iter() {
+        for matched in self.book.pattern_anchors.candidates(text) {
             let (index, number) = self.book.pattern_owner[matched];
             if fired.contains(&index) || !self.active[index] {
                 continue;
@@ -322,12 +326,12 @@ impl Scope<'_> {
             Actor::Any => true,
             Actor::Agency => matches!(
                 self.parties
-                    .actor_before(text, end, &self.book.third_parties),
+                    .actor_before(text, start, &self.book.third_parties),
                 None | Some(Side::Agency)
             ),
             Actor::AgencyNamed => {
                 self.parties
-                    .actor_before(text, end, &self.book.third_parties)
+                    .actor_before(text, start, &self.book.third_parties)
                     == Some(Side::Agency)
             }
         }

@@ -3,6 +3,7 @@
 //! citing the documents it rests on. Pure: the text, the submission's facts and the rule book go
 //! in, findings, a checklist and what the text says about itself come out.
 
+mod anchors;
 pub mod document;
 pub mod eval;
 pub mod infer;

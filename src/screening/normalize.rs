@@ -186,6 +186,14 @@ impl Normalized {
                     i = end;
                     continue;
                 }
+                if b == b'-'
+                    && let Some(end) = hyphen_wrap_end(source, i, out.last_char())
+                {
+                    // "reim-\nbursable": a word hyphenated at the end of a line is one word.
+                    out.replace(i, end, "");
+                    i = end;
+                    continue;
+                }
                 if b == b'.' && chinese_stop(source, i, out.last_char()) {
                     out.replace(i, i + 1, "。");
                     i += 1;
@@ -241,6 +249,10 @@ impl Normalized {
                 };
                 if newlines <= 1 && joins(out.last_char(), next) {
                     out.replace(i, end, "");
+                } else if newlines == 1 && wraps(out.last_char(), &source[end..]) {
+                    // A sentence wrapped onto the next line reads on, as in a Markdown paragraph.
+                    out.replace(i, end, " ");
+                    line_start = true;
                 } else if newlines > 0 {
                     out.replace(i, end, "\n");
                     line_start = true;
@@ -351,6 +363,7 @@ fn plain(b: u8, before: u8) -> bool {
         && !b.is_ascii_whitespace()
         && b != b'('
         && b != b'.'
+        && b != b'-'
         && !(b.is_ascii_alphabetic()
             && !before.is_ascii_alphanumeric()
             && matches!(
@@ -396,6 +409,39 @@ pub fn fold(c: char) -> char {
 /// Normalises a term of the rule book or a party name the same way as the text.
 pub fn term(text: &str) -> String {
     Normalized::new(text).text
+}
+
+/// Where a hyphen at `at` that splits a word over two lines ends, with the line break: after a
+/// letter, before a break and a lower-case letter.
+fn hyphen_wrap_end(source: &str, at: usize, before: Option<char>) -> Option<usize> {
+    if !before.is_some_and(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let rest = &source[at + 1..];
+    let spaces = rest.len() - rest.trim_start_matches([' ', '\t', '\r']).len();
+    let rest = &rest[spaces..];
+    let after_break = rest.strip_prefix('\n')?;
+    let indent = after_break.len() - after_break.trim_start_matches([' ', '\t']).len();
+    after_break[indent..]
+        .starts_with(|c: char| c.is_ascii_lowercase())
+        .then_some(at + 1 + spaces + 1 + indent)
+}
+
+/// Whether one line break between `before` and `next_line` only wraps a sentence: not a
+/// table row's edge, not the start of a listed item (`(a)`, `2.`, `iii)`, `-`, `•`).
+fn wraps(before: Option<char>, next_line: &str) -> bool {
+    if before.is_none_or(|c| c == '|') || next_line.starts_with(['|', '-', '•', '*', '·']) {
+        return false;
+    }
+    let rest = next_line.strip_prefix('(').unwrap_or(next_line);
+    let label = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+    let enumerated = (1..=4).contains(&label)
+        && matches!(rest.as_bytes().get(label), Some(b'.' | b')'))
+        && rest
+            .as_bytes()
+            .get(label + 1)
+            .is_none_or(u8::is_ascii_whitespace);
+    !enumerated
 }
 
 fn whitespace_end(source: &str, from: usize) -> usize {
@@ -632,10 +678,33 @@ mod tests {
     }
 
     #[test]
+    fn a_wrapped_line_reads_on_but_rows_and_items_stay_apart() {
+        assert_eq!(
+            Normalized::new("are subject\nto appropriation").text,
+            "are subject to appropriation"
+        );
+        assert_eq!(
+            Normalized::new("whereas:\n(a) the city").text,
+            "whereas:\n(a) the city"
+        );
+        assert_eq!(
+            Normalized::new("first;\n2. second").text,
+            "first;\n2. second"
+        );
+        assert_eq!(Normalized::new("| a |\n| b |").text, "| a |\n| b |");
+        assert_eq!(Normalized::new("one\n\ntwo").text, "one\ntwo");
+        assert_eq!(
+            Normalized::new("reim-\n bursable costs; well-known").text,
+            "reimbursable costs; well-known"
+        );
+        assert_eq!(back("reim-\nbursable", "reimb"), "reim-\nb");
+    }
+
+    #[test]
     fn page_debris_is_dropped() {
         let n = Normalized::new("甲方付\n第 3 页 共 10 页\n款。\n- 4 -\nPage 5 of 9\nthe end");
         assert_eq!(
-            n.text, "甲方付款。\nthe end",
+            n.text, "甲方付款。 the end",
             "a footer inside a sentence joins it again"
         );
     }

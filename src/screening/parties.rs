@@ -41,6 +41,9 @@ const OBJECT_MARKERS: [&str; 22] = [
     "接到", "自", "从", "将", "把", "及", "、",
 ];
 
+/// Words joining two subjects of one act: 甲方与乙方共同出资, the City and the Developer.
+const COORDINATORS: [&str; 8] = ["与", "和", "及", "同", "会同", "联合", "、", " and "];
+
 /// The same in English: "to the City", "for the County", "of the Developer" …
 const ENGLISH_OBJECT_MARKERS: [&str; 10] = [
     "to",
@@ -215,10 +218,18 @@ impl Parties {
         let actor_in = |from: usize| {
             let before = self.mentions(&text[from..at], third);
             let head = |start: usize| text[from..from + start].trim_end();
-            let introduced = before.iter().rev().find(|(start, _, _)| {
-                let head = head(*start);
-                head.ends_with('由') || head.ends_with(" by") || head == "by"
-            });
+            // 由 (by) introduces the actor: the first party named after the last 由 before the
+            // act (由某某融资担保公司提供担保).
+            let by = text[from..at].rfind('由');
+            let introduced = before
+                .iter()
+                .find(|(start, _, _)| by.is_some_and(|by| *start > by))
+                .or_else(|| {
+                    before.iter().rev().find(|(start, _, _)| {
+                        let head = head(*start);
+                        head.ends_with(" by") || head == "by"
+                    })
+                });
             let subject = || {
                 before.iter().rev().find(|(start, end, side)| {
                     let head = head(*start);
@@ -241,7 +252,17 @@ impl Parties {
                     !object && !possessive && !modifier
                 })
             };
-            introduced.or_else(subject).map(|(_, _, side)| *side)
+            let found = introduced.or_else(subject)?;
+            // 县政府与某公司共同出资: the agency among coordinated subjects acts too.
+            let coordinated = found.2 != Side::Agency
+                && before.iter().any(|(_, end, side)| {
+                    *side == Side::Agency && *end <= found.0 && {
+                        let between = &text[from + *end..from + found.0];
+                        !between.contains([',', ';', '。'])
+                            && COORDINATORS.iter().any(|c| between.contains(c))
+                    }
+                });
+            Some(if coordinated { Side::Agency } else { found.2 })
         };
         actor_in(clause_start).or_else(|| actor_in(window))
     }
@@ -371,6 +392,22 @@ mod tests {
         assert_eq!(
             parties.actor_before(pivot, pivot.find("注册").unwrap(), &[]),
             Some(Side::Counterparty)
+        );
+        let third = ["有限公司".to_owned(), "担保公司".to_owned()];
+        let companies = "由甲公司与乙有限公司共同出资建设";
+        assert_eq!(
+            parties.actor_before(companies, companies.find("共同").unwrap(), &third),
+            Some(Side::Third)
+        );
+        let joint = "甲方与某有限公司共同出资设立项目公司";
+        assert_eq!(
+            parties.actor_before(joint, joint.find("共同").unwrap(), &third),
+            Some(Side::Agency)
+        );
+        let surety = "由某市融资担保公司提供担保";
+        assert_eq!(
+            parties.actor_before(surety, surety.find("提供").unwrap(), &third),
+            Some(Side::Third)
         );
         let third = ["村民委员会".to_owned()];
         let stake = "村民委员会以土地入股";

@@ -9,10 +9,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::anchors::Anchors;
 use super::terms::Terms;
 use crate::domain::ContractType;
 
@@ -160,10 +161,10 @@ pub struct RuleBook {
     pub automaton: AhoCorasick,
     /// For each automaton pattern, the index of its rule.
     pub pattern_rule: Vec<usize>,
-    /// Every `re:` trigger of every rule, so a sentence is tested against all of them at once;
-    /// only the ones that match are then run for their positions.
-    pub pattern_set: regex::RegexSet,
-    /// For each pattern of the set, (rule, index into the rule's `patterns`).
+    /// The literals every `re:` trigger begins or ends with, so a sentence is scanned once and
+    /// only the patterns that may match in it are run.
+    pub pattern_anchors: Anchors,
+    /// For each anchored pattern, (rule, index into the rule's `patterns`).
     pub pattern_owner: Vec<(usize, usize)>,
 }
 
@@ -435,6 +436,7 @@ impl RuleBook {
         }
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .map_err(|e| vec![format!("{file}: the triggers do not compile: {e}")])?;
         let mut owners = Vec::new();
@@ -445,20 +447,13 @@ impl RuleBook {
                 sources.push(pattern.as_str().to_owned());
             }
         }
-        let pattern_set = regex::RegexSetBuilder::new(&sources)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .map_err(|e| {
-                vec![format!(
-                    "{file}: the pattern triggers do not compile together: {e}"
-                )]
-            })?;
+        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+        let pattern_anchors = Anchors::new(&sources).map_err(|e| vec![format!("{file}: {e}")])?;
         if !problems.is_empty() {
             return Err(problems);
         }
         Ok(Self {
-            pattern_set,
+            pattern_anchors,
             pattern_owner: owners,
             negation_window: raw.negation.window,
             negations,

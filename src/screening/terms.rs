@@ -3,7 +3,7 @@
 //! Literals are normalised like the text when the book is loaded, so a rule may be written
 //! in traditional characters or full-width forms and still match.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::Regex;
 
 use super::normalize;
@@ -44,6 +44,17 @@ pub fn ascii_boundaries(pattern: &str) -> String {
     out
 }
 
+/// Whether a literal found at `at` stands at the start of a word: an English term must not
+/// match inside another word ("rent" in "current", "suv" in "survey"); a Chinese one may
+/// match anywhere, Chinese having no spaces.
+pub fn starts_a_word(text: &str, at: usize, literal: &str) -> bool {
+    let first = literal.as_bytes().first().copied().unwrap_or(b' ');
+    !first.is_ascii_alphanumeric()
+        || !text.as_bytes()[..at]
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
 /// The longest a pattern may match before it stops being a sign of one obligation.
 const SIZE_LIMIT: usize = 1 << 20;
 
@@ -69,8 +80,13 @@ impl Terms {
             }
         }
         if !terms.literals.is_empty() {
-            terms.automaton =
-                Some(AhoCorasick::new(&terms.literals).map_err(|e| format!("terms: {e}"))?);
+            // A DFA: term lists are short, and they are asked about every trigger.
+            let automaton = AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .build(&terms.literals)
+                .map_err(|e| format!("terms: {e}"))?;
+            terms.automaton = Some(automaton);
         }
         Ok(terms)
     }
@@ -81,16 +97,19 @@ impl Terms {
 
     /// Whether any term occurs in `text` (normalised).
     pub fn any_in(&self, text: &str) -> bool {
-        self.automaton.as_ref().is_some_and(|a| a.is_match(text))
-            || self.patterns.iter().any(|p| p.is_match(text))
+        self.automaton.as_ref().is_some_and(|a| {
+            a.find_overlapping_iter(text)
+                .any(|m| starts_a_word(text, m.start(), &self.literals[m.pattern().as_usize()]))
+        }) || self.patterns.iter().any(|p| p.is_match(text))
     }
 
     /// Where the first term occurs in `text`, as a byte range.
     pub fn find(&self, text: &str) -> Option<(usize, usize)> {
-        let literal = self
-            .literals
-            .iter()
-            .filter_map(|l| text.find(l.as_str()).map(|at| (at, at + l.len())));
+        let literal = self.literals.iter().filter_map(|l| {
+            text.match_indices(l.as_str())
+                .find(|(at, _)| starts_a_word(text, *at, l))
+                .map(|(at, _)| (at, at + l.len()))
+        });
         let pattern = self
             .patterns
             .iter()
@@ -111,5 +130,14 @@ mod tests {
         assert_eq!(terms.find("x net 45"), Some((2, 8)));
         assert!(Terms::compile(&["re:(".into()]).is_err());
         assert_eq!(ascii_boundaries(r"\bnet\s*\d"), r"(?-u:\b)net\s*\d");
+        let rent = Terms::compile(&["rent".into(), "租金".into()]).unwrap();
+        assert!(!rent.any_in("the current city hall"));
+        assert!(rent.any_in("monthly rent"));
+        assert!(
+            rent.any_in("rental income"),
+            "a term is the start of a word"
+        );
+        assert!(rent.any_in("月租金"));
+        assert_eq!(rent.find("current rent"), Some((8, 12)));
     }
 }
