@@ -281,8 +281,9 @@ impl Scope<'_> {
         end: usize,
     ) -> bool {
         let before = &text[look_back(text, start, self.book.negation_window)..start];
-        // 不提供…担保, 未约定…: a one-character negation right before the trigger.
-        if self.book.negations.any_in(before) || before.ends_with(['不', '未', '无', '非']) {
+        // 不提供…担保, 未约定…: a one-character negation right before the trigger, or before
+        // the verb right before it (未新建办公用房).
+        if self.book.negations.any_in(before) || negated_verb(before) {
             return false;
         }
         // From the last comma before the trigger: 不在…建造宾馆, shall not … guarantee.
@@ -434,6 +435,22 @@ impl Scope<'_> {
         });
         findings.into_iter().map(|(f, _)| f).collect()
     }
+}
+
+/// Verbs a one-character negation may stand before, ahead of the trigger they govern.
+const NEGATED_VERBS: [&str; 16] = [
+    "新建", "建设", "修建", "兴建", "扩建", "建", "购买", "购置", "采购", "提供", "出具", "设立",
+    "成立", "签订", "参与", "约定",
+];
+
+/// Whether `before` (the text right before a trigger) ends in a negation, directly or before one
+/// of [`NEGATED_VERBS`].
+fn negated_verb(before: &str) -> bool {
+    let negation = |s: &str| s.ends_with(['不', '未', '无', '非', '没']);
+    negation(before)
+        || NEGATED_VERBS
+            .iter()
+            .any(|verb| before.strip_suffix(verb).is_some_and(negation))
 }
 
 fn fact_finding(book: &RuleBook, rule: &FactRule, facts: &Facts) -> Option<Finding> {

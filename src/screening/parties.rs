@@ -41,6 +41,11 @@ const OBJECT_MARKERS: [&str; 22] = [
     "接到", "自", "从", "将", "把", "及", "、",
 ];
 
+/// Words after a name that make it the one who acts: 中标人将组建, 银行应当.
+const ACTING: [&str; 10] = [
+    "将", "应", "须", "需", "负责", "要", "可", "会", "shall", "will",
+];
+
 /// Words joining two subjects of one act: 甲方与乙方共同出资, the City and the Developer.
 const COORDINATORS: [&str; 8] = ["与", "和", "及", "同", "会同", "联合", "、", " and "];
 
@@ -244,7 +249,10 @@ impl Parties {
                     // 乙方的贷款 (a possessive) names whose, not who; 乙方的银行贷款 or 银行贷款
                     // names a loan, not a bank that acts.
                     let possessive = tail.starts_with('的') || tail.starts_with("'s");
+                    // 本项目的中标人将组建…: a subject that acts is no modifier.
+                    let acts = ACTING.iter().any(|w| tail.trim_start().starts_with(w));
                     let modifier = *side == Side::Third
+                        && !acts
                         && (head.ends_with('的')
                             || ["贷款", "借款", "融资", "债务", "loan"]
                                 .iter()
