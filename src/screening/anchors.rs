@@ -13,6 +13,9 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 /// The shortest literal worth scanning for, in bytes: one Chinese character, or three letters.
 const SHORTEST_ANCHOR: usize = 3;
 
+/// A literal of two Chinese characters or six letters: rare enough to be a good filter.
+const WORD_ANCHOR: usize = 6;
+
 #[derive(Debug, Clone)]
 pub struct Anchors {
     automaton: AhoCorasick,
@@ -41,13 +44,7 @@ impl Anchors {
             let hir =
                 regex_syntax::parse(pattern).map_err(|e| format!("pattern `{pattern}`: {e}"))?;
             let mut has = [false; 2];
-            for (end, kind) in [
-                (End::Start, ExtractKind::Prefix),
-                (End::Finish, ExtractKind::Suffix),
-            ] {
-                let Some(anchors) = anchors_of(&hir, kind) else {
-                    continue;
-                };
+            for (end, anchors) in chosen_ends(&hir) {
                 has[end as usize] = true;
                 for anchor in anchors {
                     match literals.iter().position(|l| *l == anchor) {
@@ -87,6 +84,27 @@ impl Anchors {
             .filter_map(|(index, &[start, finish])| (start && finish).then_some(index))
             .collect()
     }
+}
+
+/// The ends of a pattern worth scanning for: both where both have words of two characters or
+/// more; else the one end with the longer literals. Single characters (由, 让) match nearly every
+/// sentence and cost more to scan for than they save.
+fn chosen_ends(hir: &regex_syntax::hir::Hir) -> Vec<(End, Vec<Vec<u8>>)> {
+    let shortest = |literals: &[Vec<u8>]| literals.iter().map(Vec::len).min().unwrap_or(0);
+    let mut ends: Vec<(End, Vec<Vec<u8>>)> = [
+        (End::Start, ExtractKind::Prefix),
+        (End::Finish, ExtractKind::Suffix),
+    ]
+    .into_iter()
+    .filter_map(|(end, kind)| anchors_of(hir, kind).map(|a| (end, a)))
+    .collect();
+    if ends.iter().any(|(_, a)| shortest(a) >= WORD_ANCHOR) {
+        ends.retain(|(_, a)| shortest(a) >= WORD_ANCHOR);
+    } else if let Some(best) = ends.iter().map(|(_, a)| shortest(a)).max() {
+        ends.retain(|(_, a)| shortest(a) == best);
+        ends.truncate(1);
+    }
+    ends
 }
 
 /// The literals one of which every match of `hir` begins (or ends) with; `None` when that end

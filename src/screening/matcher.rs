@@ -9,6 +9,7 @@
 //! title is context and yields a finding only where the body has none of that rule. Then the
 //! rules on the submission's facts, and a checklist of every category.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -50,11 +51,12 @@ struct Scope<'a> {
     book: &'a RuleBook,
     facts: &'a Facts,
     parties: &'a Parties,
-    document: &'a str,
     /// Per rule: applies to this contract type, and is not excepted by the document.
     active: Vec<bool>,
     /// Per rule: its document context is present.
     document_context: Vec<bool>,
+    /// Per rule whose context reaches the whole document: the context is in it.
+    context_in_document: Vec<bool>,
     /// The rules with pattern triggers or payment terms among the active ones.
     scanned: Vec<usize>,
 }
@@ -133,6 +135,11 @@ pub fn screen(book: &RuleBook, source: &str, facts: &Facts) -> Report {
         .iter()
         .map(|rule| !rule.document_context.is_empty() && rule.document_context.any_in(&whole))
         .collect();
+    let context_in_document: Vec<bool> = book
+        .rules
+        .iter()
+        .map(|rule| rule.context_reach == Reach::Document && rule.context.any_in(&whole))
+        .collect();
     let scanned = book
         .rules
         .iter()
@@ -144,11 +151,15 @@ pub fn screen(book: &RuleBook, source: &str, facts: &Facts) -> Report {
         book,
         facts,
         parties: &parties,
-        document: &whole,
         active,
         document_context,
+        context_in_document,
         scanned,
     };
+    let surroundings: Vec<Surroundings<'_>> = prepared
+        .iter()
+        .map(|c| Surroundings::new(&c.path, &c.norm.text, book.rules.len()))
+        .collect();
     let mut hits = Vec::new();
     for (index, clause) in prepared.iter().enumerate() {
         for (number, sentence) in clause.sentences.iter().enumerate() {
@@ -156,7 +167,8 @@ pub fn screen(book: &RuleBook, source: &str, facts: &Facts) -> Report {
             let base = clause.clause.span.start;
             let span =
                 base + clause.norm.start(sentence.start)..base + clause.norm.end(sentence.end);
-            scope.sentence(text, (&clause.path, &clause.norm.text), &mut |rule| {
+            let around = &surroundings[index];
+            scope.sentence(text, around, &mut |rule| {
                 hits.push(Hit {
                     rule,
                     clause: Some(index),
@@ -167,7 +179,8 @@ pub fn screen(book: &RuleBook, source: &str, facts: &Facts) -> Report {
         }
     }
     if !title.is_empty() {
-        scope.sentence(&title, (TITLE_PATH, &title), &mut |rule| {
+        let around = Surroundings::new(TITLE_PATH, &title, book.rules.len());
+        scope.sentence(&title, &around, &mut |rule| {
             if book.rules[rule].screen_title {
                 hits.push(Hit {
                     rule,
@@ -203,6 +216,56 @@ fn applies(rule: &TextRule, types: &[Option<ContractType>; 2]) -> bool {
         .any(|kind| rule.contract_types.contains(kind))
 }
 
+/// A clause as the sentences in it see it: its heading path and text, and what has been worked
+/// out about them per rule (the clause's exceptions and context), so a clause full of triggers
+/// is read once per rule, not once per trigger.
+struct Surroundings<'a> {
+    path: &'a str,
+    body: &'a str,
+    excepted: RefCell<Vec<Option<bool>>>,
+    in_context: RefCell<Vec<Option<bool>>>,
+}
+
+impl<'a> Surroundings<'a> {
+    fn new(path: &'a str, body: &'a str, rules: usize) -> Self {
+        Self {
+            path,
+            body,
+            excepted: RefCell::new(vec![None; rules]),
+            in_context: RefCell::new(vec![None; rules]),
+        }
+    }
+
+    fn any_in(&self, terms: &Terms) -> bool {
+        terms.any_in(self.path) || terms.any_in(self.body)
+    }
+
+    fn remembered(
+        memo: &RefCell<Vec<Option<bool>>>,
+        rule: usize,
+        work: impl FnOnce() -> bool,
+    ) -> bool {
+        if let Some(known) = memo.borrow().get(rule).copied().flatten() {
+            return known;
+        }
+        let answer = work();
+        if let Some(slot) = memo.borrow_mut().get_mut(rule) {
+            *slot = Some(answer);
+        }
+        answer
+    }
+
+    /// Whether one of the rule's clause exceptions is in the clause.
+    fn excepted(&self, rule: usize, terms: &Terms) -> bool {
+        !terms.is_empty() && Self::remembered(&self.excepted, rule, || self.any_in(terms))
+    }
+
+    /// Whether the rule's context is in the clause.
+    fn in_context(&self, rule: usize, terms: &Terms) -> bool {
+        Self::remembered(&self.in_context, rule, || self.any_in(terms))
+    }
+}
+
 impl Scope<'_> {
     fn severity(&self, rule: &TextRule) -> Severity {
         if rule.block_with_unpaid_judgments
@@ -220,7 +283,7 @@ impl Scope<'_> {
 
     /// Screens one normalised sentence; `clause` is its clause's path and text. Calls `hit`
     /// once per rule that counts.
-    fn sentence(&self, text: &str, clause: (&str, &str), hit: &mut dyn FnMut(usize)) {
+    fn sentence(&self, text: &str, clause: &Surroundings<'_>, hit: &mut dyn FnMut(usize)) {
         let mut fired: Vec<usize> = Vec::new();
         for found in self.book.automaton.find_iter(text) {
             let index = self.book.pattern_rule[found.pattern().as_usize()];
@@ -276,7 +339,7 @@ impl Scope<'_> {
         rule: &TextRule,
         index: usize,
         text: &str,
-        clause: (&str, &str),
+        clause: &Surroundings<'_>,
         start: usize,
         end: usize,
     ) -> bool {
@@ -311,16 +374,15 @@ impl Scope<'_> {
         if rule.exceptions.any_in(text) && !rule.exceptions_unless.any_in(text) {
             return false;
         }
-        let (path, body) = clause;
-        if rule.clause_exceptions.any_in(path) || rule.clause_exceptions.any_in(body) {
+        if clause.excepted(index, &rule.clause_exceptions) {
             return false;
         }
-        let in_context = |terms: &Terms| match rule.context_reach {
-            Reach::Sentence => terms.any_in(text),
-            Reach::Clause => terms.any_in(path) || terms.any_in(body),
-            Reach::Document => terms.any_in(self.document),
+        let in_context = || match rule.context_reach {
+            Reach::Sentence => rule.context.any_in(text),
+            Reach::Clause => clause.in_context(index, &rule.context),
+            Reach::Document => self.context_in_document[index],
         };
-        if !rule.context.is_empty() && !in_context(&rule.context) && !self.document_context[index] {
+        if !rule.context.is_empty() && !self.document_context[index] && !in_context() {
             return false;
         }
         match rule.actor {
