@@ -20,6 +20,8 @@ pub mod error;
 pub mod http;
 /// Sending the mail queued in the outbox.
 pub mod notify;
+/// Office files written for people: the opinion letter as Word, registers as Excel. No I/O.
+pub mod office;
 /// The configuration files, read and checked once at start-up.
 pub mod resources;
 /// `contract-review screen`: the legality screen offline, on files.
