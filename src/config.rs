@@ -74,6 +74,8 @@ const DEFAULT_MAIL_POLL_MS: u64 = 500;
 const DEFAULT_MAIL_CONCURRENCY: u32 = 8;
 const DEFAULT_REMINDER_INTERVAL_SECS: u64 = 300;
 const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+const DEFAULT_MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+const DEFAULT_MAX_MATERIALS_BYTES: usize = 100 * 1024 * 1024;
 const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 const DEFAULT_TOKEN_TTL_HOURS: u32 = 12;
 const DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT: u32 = 5;
@@ -501,6 +503,19 @@ pub struct HttpSettings {
     #[arg(long, env = "CONTRACT_REVIEW_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
+    /// Largest uploaded file (a Word or PDF draft, a review material), in bytes; larger ones get
+    /// 413 and nothing is stored.
+    #[arg(long, env = "CONTRACT_REVIEW_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: usize,
+
+    /// Largest total of one contract's review materials, in bytes.
+    #[arg(
+        long,
+        env = "CONTRACT_REVIEW_MAX_MATERIALS_BYTES",
+        default_value_t = DEFAULT_MAX_MATERIALS_BYTES
+    )]
+    pub max_materials_bytes: usize,
+
     /// Seconds a request may take before it is abandoned (408).
     #[arg(
         long,
@@ -519,12 +534,35 @@ impl HttpSettings {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
     }
+
+    /// What the service holds uploads to.
+    pub fn upload_limits(&self) -> UploadLimits {
+        UploadLimits {
+            file_bytes: self.max_upload_bytes,
+            materials_bytes: self.max_materials_bytes,
+        }
+    }
+}
+
+/// Upload limits: per file, and for one contract's materials together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    pub file_bytes: usize,
+    pub materials_bytes: usize,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        HttpSettings::default().upload_limits()
+    }
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            max_materials_bytes: DEFAULT_MAX_MATERIALS_BYTES,
             request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
             client_ip_header: None,
         }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::FieldError;
+use crate::domain::{FieldError, MaterialKind};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,8 +33,14 @@ pub enum Error {
         detail: String,
         field: Option<String>,
     },
+    /// Materials the contract's type requires are not attached.
+    #[error("required materials are missing")]
+    MissingMaterials(Vec<MaterialKind>),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// An uploaded file over its limit; says which limit.
+    #[error("{0}")]
+    FileTooLarge(String),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     /// The address exists but does not take this method.
@@ -73,9 +79,11 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict { .. } => StatusCode::CONFLICT,
-            Error::Invalid(_) | Error::Guard { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Invalid(_) | Error::Guard { .. } | Error::MissingMaterials(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::PayloadTooLarge | Error::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::Timeout => StatusCode::REQUEST_TIMEOUT,
@@ -93,6 +101,8 @@ impl Error {
             Error::Conflict { kind, .. } => kind,
             Error::Invalid(_) => "/problems/invalid-input",
             Error::Guard { .. } => "/problems/guard-failed",
+            Error::MissingMaterials(_) => "/problems/missing-materials",
+            Error::FileTooLarge(_) => "/problems/payload-too-large",
             Error::BadRequest { .. } => "/problems/malformed-request",
             Error::PayloadTooLarge => "/problems/payload-too-large",
             Error::UnsupportedMediaType => "/problems/unsupported-media-type",
@@ -111,6 +121,8 @@ impl Error {
             Error::Conflict { .. } => "状态冲突 / Conflict",
             Error::Invalid(_) => "输入无效 / Invalid input",
             Error::Guard { .. } => "不满足流转条件 / A workflow guard refused",
+            Error::MissingMaterials(_) => "审查材料不全 / Required materials are missing",
+            Error::FileTooLarge(_) => "文件过大 / File too large",
             Error::BadRequest { .. } => "请求格式错误 / Malformed request",
             Error::PayloadTooLarge => "请求过大 / Payload too large",
             Error::UnsupportedMediaType => "不支持的内容类型 / Unsupported media type",
@@ -143,6 +155,13 @@ impl Error {
             Error::TooManyRequests { retry_after_secs } => format!(
                 "登录失败次数过多，请 {retry_after_secs} 秒后再试 / too many failed sign-ins; retry after {retry_after_secs} s"
             ),
+            Error::MissingMaterials(missing) => {
+                let labels: Vec<&str> = missing.iter().map(|k| k.label()).collect();
+                format!(
+                    "提交审查前须上传以下材料 / upload these materials before submitting: {}",
+                    labels.join("；")
+                )
+            }
             Error::Internal(_) => "请稍后重试 / please retry later".into(),
             other => other.to_string(),
         }
@@ -189,6 +208,9 @@ pub struct Problem {
     /// The workflow guard that refused, for `guard-failed` problems.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guard: Option<String>,
+    /// The materials still to be attached, for `missing-materials` problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_materials: Vec<MaterialKind>,
 }
 
 impl IntoResponse for Error {
@@ -214,7 +236,12 @@ impl IntoResponse for Error {
             errors,
             guard: match &self {
                 Error::Guard { guard, .. } => Some((*guard).to_owned()),
+                Error::MissingMaterials(_) => Some("materials_complete".to_owned()),
                 _ => None,
+            },
+            missing_materials: match &self {
+                Error::MissingMaterials(missing) => missing.clone(),
+                _ => Vec::new(),
             },
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();

@@ -12,6 +12,9 @@ pub mod cli;
 pub mod config;
 /// The workflow, rule book, calendar and templates built into the binary, and their overrides.
 pub mod defaults;
+
+/// Uploaded drafts and materials: Word and PDF to Markdown, file types read from their bytes.
+pub mod documents;
 /// Plain types of the domain, parsed once at the boundary; what the API and pages show. No I/O.
 pub mod domain;
 /// The one error type, mapped to RFC 9457 problem documents.
@@ -75,6 +78,7 @@ pub async fn open_service(settings: &Settings) -> anyhow::Result<Service> {
         resources,
     )
     .await
+    .map(|service| service.with_upload_limits(settings.http.upload_limits()))
 }
 
 impl App {

@@ -152,8 +152,14 @@ pub struct Contract {
     pub body_sha256: String,
     /// SHA-256 of the version the review approved, once approved; only that version can be signed.
     pub approved_sha256: Option<String>,
+    /// SHA-256 of the approval manifest (body, facts, material hashes), once approved.
+    #[serde(default)]
+    pub approved_manifest_sha256: Option<String>,
     /// When the current review stage is due, if it has a deadline.
     pub due_at: Option<DateTime<Utc>>,
+    /// While returned for 补正: the working days the stopped clock kept, given back on resubmission.
+    #[serde(default)]
+    pub clock_paused_days: Option<i64>,
     /// The workflow the contract started under; it finishes under the same rules.
     pub workflow_id: String,
     pub workflow_version: i64,

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::field::{FieldErrors, bounded_text};
-use super::{ContractType, Email, Money};
+use super::{ContractDetail, ContractType, Email, Money};
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_PARTY_CHARS: usize = 200;
@@ -35,6 +35,153 @@ pub struct ContractDraft {
     pub body_markdown: String,
 }
 
+/// The facts of a contract without its body: the `facts` part of a multipart intake and the
+/// body of `PUT /api/v1/contracts/{id}/facts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FactsDraft {
+    pub title: String,
+    #[schema(value_type = ContractType)]
+    pub contract_type: String,
+    pub counterparty: String,
+    /// The amount in fen (1/100 yuan), 0 or more.
+    pub amount_fen: i64,
+    #[serde(default)]
+    pub funding_source: Option<String>,
+    pub agency_party: String,
+    /// E-mail addresses of the people who will sign.
+    pub signatories: Vec<String>,
+}
+
+impl FactsDraft {
+    pub fn with_body(self, body_markdown: String) -> ContractDraft {
+        ContractDraft {
+            title: self.title,
+            contract_type: self.contract_type,
+            counterparty: self.counterparty,
+            amount_fen: self.amount_fen,
+            funding_source: self.funding_source,
+            agency_party: self.agency_party,
+            signatories: self.signatories,
+            body_markdown,
+        }
+    }
+}
+
+impl ContractDraft {
+    /// The facts, without the body.
+    pub fn facts(&self) -> FactsDraft {
+        FactsDraft {
+            title: self.title.clone(),
+            contract_type: self.contract_type.clone(),
+            counterparty: self.counterparty.clone(),
+            amount_fen: self.amount_fen,
+            funding_source: self.funding_source.clone(),
+            agency_party: self.agency_party.clone(),
+            signatories: self.signatories.clone(),
+        }
+    }
+}
+
+/// A contract's facts after every field was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFacts {
+    pub title: String,
+    pub contract_type: ContractType,
+    pub counterparty: String,
+    pub amount: Money,
+    pub funding_source: Option<String>,
+    pub agency_party: String,
+    pub signatories: Vec<Email>,
+}
+
+impl NewFacts {
+    /// Checks every field and reports all problems at once.
+    ///
+    /// # Errors
+    /// Every invalid field with a bilingual message.
+    pub fn parse(draft: FactsDraft) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        match Self::check(draft, &mut errors) {
+            Some(facts) if errors.is_empty() => Ok(facts),
+            _ => Err(errors),
+        }
+    }
+
+    fn check(draft: FactsDraft, errors: &mut FieldErrors) -> Option<Self> {
+        let title = errors.check("title", bounded_text(&draft.title, MAX_TITLE_CHARS));
+        let contract_type =
+            errors.check("contract_type", ContractType::parse(&draft.contract_type));
+        let counterparty = errors.check(
+            "counterparty",
+            bounded_text(&draft.counterparty, MAX_PARTY_CHARS),
+        );
+        let amount = errors.check("amount_fen", Money::from_fen(draft.amount_fen));
+        let funding_source = match draft.funding_source.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(text) => errors
+                .check("funding_source", bounded_text(text, MAX_FUNDING_CHARS))
+                .map(Some),
+        };
+        let agency_party = errors.check(
+            "agency_party",
+            bounded_text(&draft.agency_party, MAX_PARTY_CHARS),
+        );
+        let signatories = parse_signatories(&draft.signatories, errors);
+        Some(Self {
+            title: title?,
+            contract_type: contract_type?,
+            counterparty: counterparty?,
+            amount: amount?,
+            funding_source: funding_source?,
+            agency_party: agency_party?,
+            signatories,
+        })
+    }
+
+    /// The facts as they are recorded and compared.
+    pub fn record(&self) -> Facts {
+        Facts {
+            title: self.title.clone(),
+            contract_type: self.contract_type,
+            counterparty: self.counterparty.clone(),
+            amount_fen: self.amount.fen(),
+            funding_source: self.funding_source.clone(),
+            agency_party: self.agency_party.clone(),
+            signatories: self.signatories.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// A contract's facts as recorded: in a revision's history and in the approval manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Facts {
+    pub title: String,
+    pub contract_type: ContractType,
+    pub counterparty: String,
+    pub amount_fen: i64,
+    pub funding_source: Option<String>,
+    pub agency_party: String,
+    pub signatories: Vec<String>,
+}
+
+impl Facts {
+    pub fn of(detail: &ContractDetail) -> Self {
+        let c = &detail.contract;
+        let mut signatories = detail.signatories.clone();
+        signatories.sort();
+        Self {
+            title: c.title.clone(),
+            contract_type: c.contract_type,
+            counterparty: c.counterparty.clone(),
+            amount_fen: c.amount_fen,
+            funding_source: c.funding_source.clone(),
+            agency_party: c.agency_party.clone(),
+            signatories,
+        }
+    }
+}
+
 /// A contract's facts and body after every field was checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewContract {
@@ -55,51 +202,17 @@ impl NewContract {
     /// Every invalid field with a bilingual message.
     pub fn parse(draft: ContractDraft) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let title = errors.check("title", bounded_text(&draft.title, MAX_TITLE_CHARS));
-        let contract_type =
-            errors.check("contract_type", ContractType::parse(&draft.contract_type));
-        let counterparty = errors.check(
-            "counterparty",
-            bounded_text(&draft.counterparty, MAX_PARTY_CHARS),
-        );
-        let amount = errors.check("amount_fen", Money::from_fen(draft.amount_fen));
-        let funding_source = match draft.funding_source.as_deref().map(str::trim) {
-            None | Some("") => Some(None),
-            Some(text) => errors
-                .check("funding_source", bounded_text(text, MAX_FUNDING_CHARS))
-                .map(Some),
-        };
-        let agency_party = errors.check(
-            "agency_party",
-            bounded_text(&draft.agency_party, MAX_PARTY_CHARS),
-        );
-        let signatories = parse_signatories(&draft.signatories, &mut errors);
+        let facts = NewFacts::check(draft.facts(), &mut errors);
         let body = errors.check("body_markdown", Body::parse(draft.body_markdown));
-        match (
-            title,
-            contract_type,
-            counterparty,
-            amount,
-            funding_source,
-            agency_party,
-            body,
-        ) {
-            (
-                Some(title),
-                Some(contract_type),
-                Some(counterparty),
-                Some(amount),
-                Some(funding_source),
-                Some(agency_party),
-                Some(body),
-            ) if errors.is_empty() => Ok(Self {
-                title,
-                contract_type,
-                counterparty,
-                amount,
-                funding_source,
-                agency_party,
-                signatories,
+        match (facts, body) {
+            (Some(facts), Some(body)) if errors.is_empty() => Ok(Self {
+                title: facts.title,
+                contract_type: facts.contract_type,
+                counterparty: facts.counterparty,
+                amount: facts.amount,
+                funding_source: facts.funding_source,
+                agency_party: facts.agency_party,
+                signatories: facts.signatories,
                 body,
             }),
             _ => Err(errors),

@@ -1,7 +1,7 @@
 //! `/contracts`: intake, listing, reading, body revisions.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
@@ -11,7 +11,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
-use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use super::documents::{self, BodyUpload, Intake, IntakeForm};
+use super::extract::{ApiPath, ApiQuery, Auth};
 use super::idempotency::{IdempotencyKey, respond};
 use crate::domain::ContractDetail;
 use crate::domain::ContractDraft;
@@ -21,41 +22,58 @@ use crate::service::listing::{ContractList, ContractQuery, ListParams};
 use crate::service::views::VersionView;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    // Intake and body revisions take files: their extractors hold them to the upload limit.
+    let uploads = OpenApiRouter::new()
         .routes(routes!(create_contract, list_contracts))
-        .routes(routes!(get_contract))
         .routes(routes!(replace_body))
+        .merge(documents::upload_router())
+        .layer(DefaultBodyLimit::disable());
+    OpenApiRouter::new()
+        .merge(uploads)
+        .routes(routes!(get_contract))
         .routes(routes!(list_versions))
         .routes(routes!(get_version))
+        .merge(documents::router())
 }
 
-/// Create a draft contract for the caller's agency.
+/// Create a draft contract for the caller's agency: JSON with the body as Markdown, or
+/// `multipart/form-data` with a part `facts` (the same fields as JSON, without `body_markdown`)
+/// and a part `draft` (a Word `.docx`, a PDF with a text layer, or `.md`), which becomes the body;
+/// the original file is kept (`GET /contracts/{id}/draft`).
 ///
 /// With an `Idempotency-Key` header, a retried request returns the first response (marked with
 /// `Idempotent-Replayed: true`) instead of creating a second contract.
 #[utoipa::path(post, path = "/contracts", tag = "contracts", security(("bearer" = [])),
-    request_body = ContractDraft,
+    request_body(content(
+        (ContractDraft = "application/json"),
+        (IntakeForm = "multipart/form-data"),
+    )),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, description = "Created", body = ContractDetail),
         (status = 400, description = "Malformed JSON or header", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a submitter", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body or file over the size limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither JSON nor multipart", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named; a file that cannot become a body, saying why", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn create_contract(
     State(state): State<AppState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    ApiJson(draft): ApiJson<ContractDraft>,
+    intake: Intake,
 ) -> Result<Response> {
-    let outcome = state
-        .service
-        .create_contract(&auth.principal, draft, key)
-        .await?;
+    let service = &state.service;
+    let outcome = match intake {
+        Intake::Json(draft) => service.create_contract(&auth.principal, draft, key).await?,
+        Intake::File { facts, draft } => {
+            service
+                .create_contract_from_file(&auth.principal, facts, draft, key)
+                .await?
+        }
+    };
     let location = format!("/api/v1/contracts/{}", outcome.value().contract.id);
     let mut response = respond(StatusCode::CREATED, outcome);
     if let Ok(location) = HeaderValue::from_str(&location) {
@@ -133,10 +151,15 @@ pub struct ReplaceBodyRequest {
     pub expected_version: i64,
 }
 
-/// Replace the body with a new immutable version (draft or returned contracts only).
+/// Replace the body with a new immutable version (draft or returned contracts; an approved one
+/// goes back to review): JSON with Markdown, or `multipart/form-data` with `expected_version` and
+/// a `draft` file.
 #[utoipa::path(put, path = "/contracts/{id}/body", tag = "contracts", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    request_body = ReplaceBodyRequest,
+    request_body(content(
+        (ReplaceBodyRequest = "application/json"),
+        (BodyForm = "multipart/form-data"),
+    )),
     responses(
         (status = 200, description = "The contract with its new body", body = ContractDetail),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -150,18 +173,38 @@ async fn replace_body(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(request): ApiJson<ReplaceBodyRequest>,
+    upload: BodyUpload,
 ) -> Result<Json<ContractDetail>> {
-    let view = state
-        .service
-        .replace_body(
-            &auth.principal,
-            id,
-            request.body_markdown,
-            request.expected_version,
-        )
-        .await?;
+    let service = &state.service;
+    let view = match upload {
+        BodyUpload::Json {
+            body_markdown,
+            expected_version,
+        } => {
+            service
+                .replace_body(&auth.principal, id, body_markdown, expected_version)
+                .await?
+        }
+        BodyUpload::File {
+            draft,
+            expected_version,
+        } => {
+            service
+                .replace_body_from_file(&auth.principal, id, draft, expected_version)
+                .await?
+        }
+    };
     Ok(Json(view))
+}
+
+/// The multipart form of `PUT /contracts/{id}/body` (documentation only).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BodyForm {
+    expected_version: i64,
+    /// The revised draft: `.docx`, a `.pdf` with a text layer, or `.md`.
+    #[schema(value_type = String, format = Binary)]
+    draft: Vec<u8>,
 }
 
 /// Every body version of a contract, oldest first.

@@ -43,7 +43,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-fn has_json_content_type<B>(request: &axum::http::Request<B>) -> bool {
+pub(super) fn has_json_content_type<B>(request: &axum::http::Request<B>) -> bool {
     let Some(value) = request
         .headers()
         .get(CONTENT_TYPE)
@@ -62,7 +62,7 @@ fn has_json_content_type<B>(request: &axum::http::Request<B>) -> bool {
 }
 
 /// Deserialises `bytes`, reporting the JSON path of the first problem.
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+pub(super) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();

@@ -7,6 +7,7 @@ mod auth;
 mod contracts;
 pub mod csv;
 mod delegations;
+mod documents;
 pub mod extract;
 mod idempotency;
 mod judgments;
@@ -16,6 +17,7 @@ mod outbox;
 mod queue;
 mod screening;
 pub mod ui;
+mod upload;
 mod users;
 mod workflow;
 

@@ -40,6 +40,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 field: None,
                 errors: Vec::new(),
                 guard: None,
+                missing_materials: Vec::new(),
             };
             let mut response =
                 (StatusCode::SERVICE_UNAVAILABLE, axum::Json(problem)).into_response();

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::extract::{ApiJson, ApiPath, Auth};
 use super::idempotency::{IdempotencyKey, respond};
-use crate::domain::{ContractDetail, ContractTransition};
+use crate::domain::{AnswerInput, ContractDetail, ContractTransition};
 use crate::error::{Problem, Result};
 use crate::service::history::AuditEventView;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
@@ -39,9 +39,15 @@ pub struct FireRequest {
     pub body_sha256: Option<String>,
     /// A deputy acting for this reviewer (needs an active delegation).
     pub on_behalf_of: Option<Uuid>,
+    /// `request_materials` (退回补正): what must be supplied or changed, one point each.
+    pub points: Option<Vec<String>>,
+    /// `submit` after 补正: the answer to each open point (`revised`, `supplied`, or `declined`
+    /// with the reason in `note`).
+    pub answers: Option<Vec<AnswerInput>>,
 }
 
-/// Fire a workflow transition: `submit`, `approve`, `return`, `reject`, `withdraw`, `sign`.
+/// Fire a workflow transition: `submit`, `approve`, `return`, `request_materials`, `reject`,
+/// `withdraw`, `sign`.
 ///
 /// One transaction changes the state (if `expected_version` still holds), records the history,
 /// the audit event and the notifications. Honours `Idempotency-Key`.
@@ -69,6 +75,8 @@ async fn fire_transition(
         opinion: request.opinion,
         body_sha256: request.body_sha256,
         on_behalf_of: request.on_behalf_of,
+        points: request.points,
+        answers: request.answers,
     };
     let outcome = state
         .service

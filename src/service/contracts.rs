@@ -2,19 +2,29 @@
 
 use uuid::Uuid;
 
+use super::documents::ConvertedDraft;
 use super::idempotency::{Idempotent, Retry};
 use super::transitions::refusal_error;
 use super::views::VersionView;
 use super::{Service, now};
-use crate::domain::access::may_edit_contract;
 use crate::domain::{
     Body, Contract, ContractDetail, ContractDraft, ContractVersion, NewContract, Principal, Role,
 };
-use crate::error::{Error, Result, stale};
+use crate::error::{Error, Result};
 use crate::store::BodyChange;
 use crate::workflow::engine;
 
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+fn require_submitter(principal: &Principal) -> Result<()> {
+    if principal.has(Role::Submitter) {
+        Ok(())
+    } else {
+        Err(Error::forbidden(
+            "需要经办人角色 / the submitter role is required",
+        ))
+    }
+}
 
 fn contract_not_found() -> Error {
     Error::not_found("合同不存在 / contract not found")
@@ -54,24 +64,35 @@ impl Service {
         draft: ContractDraft,
         idempotency_key: Option<String>,
     ) -> Result<Idempotent<ContractDetail>> {
-        if !principal.has(Role::Submitter) {
-            return Err(Error::forbidden(
-                "需要经办人角色 / the submitter role is required",
-            ));
-        }
+        require_submitter(principal)?;
         let retry = Retry::new(principal.user_id, idempotency_key, &draft)?;
         if let Some(earlier) = retry.earlier(&self.store).await? {
             return Ok(earlier);
         }
+        self.create_with(principal, draft, None, retry).await
+    }
 
+    /// Creates the contract `draft` describes, keeping the file its body came from.
+    pub(super) async fn create_with(
+        &self,
+        principal: &Principal,
+        draft: ContractDraft,
+        original: Option<&ConvertedDraft>,
+        retry: Retry,
+    ) -> Result<Idempotent<ContractDetail>> {
+        require_submitter(principal)?;
         let signers = self.require_signers(principal.agency_id, &draft).await;
         // Who may sign is asked of addresses that are addresses: intake errors come first.
         let contract =
             NewContract::parse(draft).map_err(|errors| Error::Invalid(errors.into_vec()))?;
         signers?;
         let detail = self.new_contract_detail(principal, contract);
+        let original = original.and_then(|o| o.original(detail.contract.id, 1, principal.user_id));
         let saved = retry.save(&detail, detail.contract.created_at)?;
-        let committed = self.store.create_contract(&detail, saved.as_ref()).await;
+        let committed = self
+            .store
+            .create_contract(&detail, original.as_ref(), saved.as_ref())
+            .await;
         retry.settle(&self.store, committed, detail).await
     }
 
@@ -94,7 +115,9 @@ impl Service {
                 body_version: 1,
                 body_sha256: contract.body.sha256().to_owned(),
                 approved_sha256: None,
+                approved_manifest_sha256: None,
                 due_at: None,
+                clock_paused_days: None,
                 workflow_id: workflow.id.clone(),
                 workflow_version: workflow.version,
                 created_by: principal.user_id,
@@ -132,16 +155,21 @@ impl Service {
         body_markdown: String,
         expected_version: i64,
     ) -> Result<ContractDetail> {
-        let situation = self.situation(principal, id, None).await?;
+        self.replace_body_with(principal, id, body_markdown, None, expected_version)
+            .await
+    }
+
+    /// Stores a new body version, with the file it was converted from when there is one.
+    pub(super) async fn replace_body_with(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        body_markdown: String,
+        original: Option<&ConvertedDraft>,
+        expected_version: i64,
+    ) -> Result<ContractDetail> {
+        let situation = self.editable(principal, id, expected_version).await?;
         let contract = &situation.detail.contract;
-        if !may_edit_contract(&principal.roles, principal.agency_id, contract.agency_id) {
-            return Err(Error::forbidden(
-                "只有本机构的经办人可以修改合同正文 / only a submitter of the contract's agency may change its body",
-            ));
-        }
-        if contract.version != expected_version {
-            return Err(stale());
-        }
         // Editable states take the new text as it is; an approved contract goes back to review.
         let plan = engine::on_body_change(
             &situation.definition,
@@ -173,6 +201,7 @@ impl Service {
         let change = BodyChange {
             contract_id: id,
             expected_version,
+            original: original.and_then(|o| o.original(id, version.number, principal.user_id)),
             version,
             body_markdown: body.markdown().to_owned(),
         };

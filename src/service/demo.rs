@@ -5,7 +5,7 @@ use super::directory::UserInput;
 use super::idempotency::Idempotent;
 use super::transitions::TransitionRequest;
 use super::{Caller, Service};
-use crate::domain::ContractDraft;
+use crate::domain::{ContractDetail, ContractDraft, Upload};
 use crate::domain::{Principal, Roles, Visibility};
 use crate::error::{Error, Result};
 use crate::store::ContractFilter;
@@ -165,6 +165,41 @@ impl Service {
         })
     }
 
+    /// A short text file for each material the contract's type requires, so that the demo's
+    /// drafts can be submitted at once.
+    async fn attach_demo_materials(
+        &self,
+        clerk: &Principal,
+        created: &ContractDetail,
+    ) -> Result<()> {
+        let contract = &created.contract;
+        let required = self
+            .current_workflow()
+            .required_materials(contract.contract_type)
+            .to_vec();
+        for kind in required {
+            let text = format!(
+                "演示材料：{}\n合同：{}\nDemo material for the contract above.\n",
+                kind.label(),
+                contract.title
+            );
+            let upload = Upload {
+                file_name: format!(
+                    "{}（演示）.txt",
+                    kind.label()
+                        .split(' ')
+                        .next()
+                        .unwrap_or("材料")
+                        .replace('/', "、")
+                ),
+                bytes: text.into_bytes(),
+            };
+            self.attach(clerk, contract.id, kind.as_str(), upload)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn ensure_draft(&self, clerk: &Principal, draft: &DemoDraft) -> Result<()> {
         let filter = ContractFilter {
             text: Some(draft.title.to_owned()),
@@ -192,6 +227,7 @@ impl Service {
             Idempotent::Fresh(created) => created,
             Idempotent::Replayed(_) => return Ok(()),
         };
+        self.attach_demo_materials(clerk, &created).await?;
         if draft.submit {
             let submit = TransitionRequest {
                 expected_version: created.contract.version,

@@ -8,6 +8,7 @@ pub mod contracts;
 pub mod delegations;
 pub mod demo;
 pub mod directory;
+pub mod documents;
 pub mod history;
 pub mod idempotency;
 pub mod judgments;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
-use crate::config::AuthSettings;
+use crate::config::{AuthSettings, UploadLimits};
 use crate::domain::Principal;
 use crate::domain::audit::AuditMeta;
 use crate::resources::Resources;
@@ -68,6 +69,7 @@ pub struct Service {
     rules: Arc<RuleBook>,
     /// Where the web pages are, for links in e-mails.
     public_url: Arc<str>,
+    uploads: UploadLimits,
     /// A real Argon2 hash of nothing, verified when an e-mail is unknown so that a failed
     /// sign-in takes the same time whether or not the account exists.
     decoy_hash: Arc<str>,
@@ -100,8 +102,20 @@ impl Service {
             templates: Arc::new(templates),
             rules: Arc::new(resources.rules),
             public_url: public_url.into(),
+            uploads: UploadLimits::default(),
             decoy_hash: decoy_hash.into(),
         })
+    }
+
+    /// The same service holding uploads to `limits`.
+    #[must_use]
+    pub fn with_upload_limits(mut self, limits: UploadLimits) -> Self {
+        self.uploads = limits;
+        self
+    }
+
+    pub fn upload_limits(&self) -> UploadLimits {
+        self.uploads
     }
 
     /// The workflow new contracts start under.

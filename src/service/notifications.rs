@@ -41,7 +41,8 @@ impl Service {
             if recipients.is_empty() {
                 continue;
             }
-            let context = self.mail_context(after, plan.opinion.as_deref()).await?;
+            let mut context = self.mail_context(after, plan.opinion.as_deref()).await?;
+            context["points"] = serde_json::json!(plan.points);
             let rendered = self.templates.render_email(event, &context)?;
             mails.extend(recipients.into_iter().map(|recipient| OutgoingMail {
                 id: Uuid::now_v7(),

@@ -57,6 +57,20 @@ impl Service {
             .await?
             .and_then(|c| serde_json::from_str(&c).ok())
             .unwrap_or(serde_json::Value::Null);
+        let supplements: Vec<serde_json::Value> = self
+            .store
+            .supplement_points(id)
+            .await?
+            .into_iter()
+            .filter(|p| p.requested_at <= decision.at)
+            .map(|p| {
+                serde_json::json!({
+                    "text": p.text,
+                    "answer": p.answer.map(crate::domain::AnswerKind::label),
+                    "note": p.answer_note,
+                })
+            })
+            .collect();
         let (conclusion_zh, conclusion_en) = match decision.outcome {
             Some(Outcome::Approved) => ("同意签订", "Approved for signing"),
             Some(Outcome::Returned) => ("修改后签订", "Sign only after the required changes"),
@@ -75,6 +89,7 @@ impl Service {
             "deputy": person(deputy),
             "findings": findings,
             "checklist": checklist,
+            "supplements": supplements,
             "date": format!("{} / {}", date.format("%Y年%m月%d日"), date),
             "decided_at": decision.at.to_rfc3339_opts(SecondsFormat::Secs, true),
         });

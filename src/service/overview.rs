@@ -14,8 +14,12 @@ use super::transitions::{AvailableTransition, Situation, available_view};
 use super::views::VersionView;
 use crate::domain::Principal;
 use crate::domain::audit::SubjectKind;
-use crate::domain::{ContractDetail, ContractTransition, Finding};
+use crate::domain::{
+    Attachment, ContractDetail, ContractTransition, DraftFile, Finding, MaterialKind,
+    SupplementPoint,
+};
 use crate::error::{Error, Result};
+use crate::store::FactRevision;
 use crate::workflow::engine;
 use crate::workflow::graph::{self, Layout};
 
@@ -36,6 +40,15 @@ pub struct ContractOverview {
     /// The opinion letter in Markdown, once a review decided.
     pub opinion: Option<String>,
     pub diagram: Layout,
+    /// The review materials attached now.
+    pub attachments: Vec<Attachment>,
+    /// The materials the contract's type requires, each with whether it is attached.
+    pub required_materials: Vec<(MaterialKind, bool)>,
+    /// The Word or PDF file the current body was converted from.
+    pub draft_file: Option<DraftFile>,
+    /// Every 补正 point asked, with its answer once given.
+    pub points: Vec<SupplementPoint>,
+    pub fact_revisions: Vec<FactRevision>,
 }
 
 /// The actions a deputy may take in the name of one reviewer.
@@ -140,7 +153,21 @@ impl Service {
             .await?
             .map(|letter| letter.markdown);
         let diagram = graph::layout(&definition, Some(contract.state.as_str()));
+        let attachments = self.store.attachments(id).await?;
+        let required_materials = definition
+            .required_materials(contract.contract_type)
+            .iter()
+            .map(|kind| (*kind, attachments.iter().any(|a| a.kind == *kind)))
+            .collect();
+        let draft_file = self.draft_file_info(id).await?;
+        let points = self.store.supplement_points(id).await?;
+        let fact_revisions = self.store.fact_revisions(id).await?;
         Ok(ContractOverview {
+            attachments,
+            required_materials,
+            draft_file,
+            points,
+            fact_revisions,
             detail,
             state_label,
             findings: screening.findings,

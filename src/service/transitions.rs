@@ -11,11 +11,14 @@ use uuid::Uuid;
 
 use super::idempotency::{Idempotent, Retry};
 use super::{Service, now};
-use crate::domain::{Contract, ContractDetail, ContractTransition, User};
+use crate::domain::{
+    AnswerInput, Contract, ContractDetail, ContractTransition, Manifest, MaterialKind,
+    SupplementPoint, User,
+};
 use crate::domain::{ContractState, Principal, Roles, Visibility};
 use crate::error::{Error, Result, stale};
-use crate::store::TransitionRecord;
-use crate::workflow::calendar::beijing_date;
+use crate::store::{SupplementStep, TransitionRecord};
+use crate::workflow::calendar::{Clock, beijing_date};
 use crate::workflow::engine::{self, Available};
 use crate::workflow::{Actor, ContractFacts, Definition, Effect, Inputs, Plan, Refusal, Standing};
 
@@ -27,6 +30,10 @@ pub struct TransitionRequest {
     pub body_sha256: Option<String>,
     /// Act as the deputy of this reviewer (needs an active delegation).
     pub on_behalf_of: Option<Uuid>,
+    /// 退回补正: what must be supplied or changed, point by point.
+    pub points: Option<Vec<String>>,
+    /// Resubmitting after 补正: the answer to each open point.
+    pub answers: Option<Vec<AnswerInput>>,
 }
 
 /// A transition the caller may fire now.
@@ -66,6 +73,10 @@ pub(super) struct Situation {
     pub definition: Arc<Definition>,
     authors: Vec<Uuid>,
     open_blocking_findings: u32,
+    /// The kinds of material attached now, and what an approval would cover.
+    materials: Vec<MaterialKind>,
+    manifest: Manifest,
+    open_points: Vec<SupplementPoint>,
     me: Party,
     delegator: Option<Party>,
 }
@@ -83,6 +94,10 @@ impl Situation {
             open_blocking_findings: self.open_blocking_findings,
             body_sha256: &c.body_sha256,
             approved_sha256: c.approved_sha256.as_deref(),
+            manifest_sha256: &self.manifest.sha256,
+            approved_manifest_sha256: c.approved_manifest_sha256.as_deref(),
+            materials: &self.materials,
+            open_points: &self.open_points,
         }
     }
 
@@ -134,6 +149,7 @@ pub(super) fn refusal_error(refusal: Refusal) -> Error {
             reason,
         },
         Refusal::Input { input, reason } => Error::invalid(<&'static str>::from(input), reason),
+        Refusal::MissingMaterials { missing } => Error::MissingMaterials(missing),
     }
 }
 
@@ -180,6 +196,14 @@ impl Service {
             own_agency: principal.agency_id == contract.agency_id,
             in_jurisdiction: facts.within[0],
         };
+        let attachments = self.store.attachments(id).await?;
+        let open_points = self
+            .store
+            .supplement_points(id)
+            .await?
+            .into_iter()
+            .filter(|p| p.answered_at.is_none())
+            .collect();
         let delegator = delegator.map(|(user, roles)| Party {
             user_id: user.id,
             own_agency: user.agency_id == contract.agency_id,
@@ -187,7 +211,11 @@ impl Service {
             email: user.email,
             roles,
         });
+        let manifest = Manifest::of(&detail, &attachments);
         Ok(Situation {
+            materials: attachments.iter().map(|a| a.kind).collect(),
+            manifest,
+            open_points,
             detail,
             definition,
             authors: facts.authors,
@@ -243,8 +271,16 @@ impl Service {
         (body_version, body_sha256, body): (i64, &str, &str),
         at: DateTime<Utc>,
     ) -> Result<TransitionRecord> {
+        let contract = &situation.detail.contract;
+        let before = Clock {
+            due_at: contract.due_at,
+            paused_days: contract.clock_paused_days,
+        };
+        let clock = self
+            .calendar
+            .clock_after(before, plan.pauses_clock, plan.sla_days, at);
         let mut record = TransitionRecord {
-            contract_id: situation.detail.contract.id,
+            contract_id: contract.id,
             expected_version,
             step: ContractTransition {
                 id: Uuid::now_v7(),
@@ -260,7 +296,16 @@ impl Service {
                 at,
             },
             pins_version: plan.pins_version,
-            due_at: plan.sla_days.map(|days| self.calendar.due_at(at, days)),
+            approved_manifest_sha256: plan.pins_version.then(|| situation.manifest.sha256.clone()),
+            due_at: clock.due_at,
+            clock_paused_days: clock.paused_days,
+            supplement: if !plan.points.is_empty() {
+                SupplementStep::Request(plan.points.clone())
+            } else if !plan.answers.is_empty() {
+                SupplementStep::Answer(plan.answers.clone())
+            } else {
+                SupplementStep::None
+            },
             mails: Vec::new(),
             screening: None,
             workflow: situation.definition.key(),
@@ -315,6 +360,8 @@ impl Service {
         let inputs = Inputs {
             opinion: request.opinion.as_deref(),
             body_sha256: request.body_sha256.as_deref(),
+            points: request.points.as_deref(),
+            answers: request.answers.as_deref(),
         };
         let plan = engine::fire(
             &situation.definition,
@@ -391,9 +438,11 @@ pub(super) fn detail_after(detail: &ContractDetail, record: &TransitionRecord) -
     contract.body_version = step.body_version;
     contract.body_sha256 = step.body_sha256.clone();
     contract.due_at = record.due_at;
+    contract.clock_paused_days = record.clock_paused_days;
     contract.updated_at = step.at;
     if record.pins_version {
         contract.approved_sha256 = Some(step.body_sha256.clone());
+        contract.approved_manifest_sha256 = record.approved_manifest_sha256.clone();
     }
     after
 }

@@ -16,9 +16,10 @@ use uuid::Uuid;
 use crate::domain::audit::anchor::{ChainHead, ContractAnchor};
 use crate::domain::audit::{AuditMeta, AuditRecord, SubjectKind};
 use crate::domain::{
-    Agency, Contract, ContractDetail, ContractState, ContractTransition, ContractVersion,
-    Delegation, Delivery, ExternalSignatory, Finding, Judgment, JudgmentKind, JudgmentPayment,
-    JudgmentSummary, OutboxStatus, Principal, QueuedMail, Role, Signers, User, Visibility, Waiver,
+    Agency, Attachment, Contract, ContractDetail, ContractState, ContractTransition,
+    ContractVersion, Delegation, Delivery, DraftFile, ExternalSignatory, FileContent, Finding,
+    Judgment, JudgmentKind, JudgmentPayment, JudgmentSummary, OutboxStatus, Principal, QueuedMail,
+    Role, Signers, SupplementPoint, User, Visibility, Waiver,
 };
 
 pub use backend::DatabaseOptions;
@@ -55,6 +56,9 @@ pub enum StoreError {
     /// The optimistic version check failed: someone else changed the row first.
     #[error("the record was changed by someone else")]
     Stale,
+    /// A size limit kept across rows (a contract's materials together) would be exceeded.
+    #[error("over the size limit")]
+    TooLarge,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed")]
@@ -90,6 +94,7 @@ pub trait Store:
     + SessionStore
     + SignatoryStore
     + ContractStore
+    + DocumentStore
     + IdempotencyStore
     + ReviewStore
     + ScreeningStore
@@ -205,6 +210,7 @@ pub trait ContractStore {
     async fn create_contract(
         &self,
         contract: &ContractDetail,
+        original: Option<&FileContent<DraftFile>>,
         saved: Option<&SavedResponse>,
     ) -> StoreResult<()>;
     /// The contract if it exists and `visibility` lets the reader see it.
@@ -228,6 +234,17 @@ pub trait ContractStore {
         change: &BodyChange,
         transition: Option<&TransitionRecord>,
     ) -> StoreResult<()>;
+    /// Records revised facts if the contract is still at `expected_version`, and fires the
+    /// transition a change after approval causes, in the same transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Stale`] when the contract changed in the meantime.
+    async fn revise_facts(
+        &self,
+        change: &FactsChange,
+        transition: Option<&TransitionRecord>,
+    ) -> StoreResult<()>;
+    async fn fact_revisions(&self, contract_id: Uuid) -> StoreResult<Vec<FactRevision>>;
     async fn contract_versions(&self, contract_id: Uuid) -> StoreResult<Vec<ContractVersion>>;
     /// One version with its body text.
     async fn contract_version(
@@ -235,6 +252,36 @@ pub trait ContractStore {
         contract_id: Uuid,
         number: i64,
     ) -> StoreResult<Option<(ContractVersion, String)>>;
+}
+
+/// The files of a contract: the drafts its bodies came from and its review materials.
+#[async_trait]
+pub trait DocumentStore {
+    /// The materials attached now, in the order they were uploaded.
+    async fn attachments(&self, contract_id: Uuid) -> StoreResult<Vec<Attachment>>;
+    /// One material, attached now or removed since, with its bytes.
+    async fn attachment(
+        &self,
+        contract_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<FileContent<Attachment>>>;
+    /// Adds or removes a material, and fires the transition the change causes after approval,
+    /// in one transaction. An added file must keep the contract's materials within
+    /// `max_total_bytes`.
+    ///
+    /// # Errors
+    /// [`StoreError::TooLarge`] over the contract's limit; [`StoreError::Stale`] when the
+    /// transition's contract moved on; `Ok(false)` when a removed material is not there.
+    async fn change_material(
+        &self,
+        change: &MaterialChange,
+        max_total_bytes: i64,
+        transition: Option<&TransitionRecord>,
+    ) -> StoreResult<bool>;
+    /// The latest Word or PDF file a body version was converted from.
+    async fn draft_file(&self, contract_id: Uuid) -> StoreResult<Option<FileContent<DraftFile>>>;
+    /// Every 补正 point of the contract, the earliest first, answered or not.
+    async fn supplement_points(&self, contract_id: Uuid) -> StoreResult<Vec<SupplementPoint>>;
 }
 
 /// Responses saved under an `Idempotency-Key` (written by the change they answer).

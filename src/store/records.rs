@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
-    ContractState, ContractTransition, ContractVersion, FindingSpan, OutgoingMail, User,
+    Answer, Attachment, ContractState, ContractTransition, ContractVersion, DraftFile, Facts,
+    FileContent, FindingSpan, OutgoingMail, User,
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,6 +61,54 @@ pub struct BodyChange {
     /// The new version; its number is checked against the contract's next one.
     pub version: ContractVersion,
     pub body_markdown: String,
+    /// The Word or PDF file the new body was converted from.
+    pub original: Option<FileContent<DraftFile>>,
+}
+
+/// Revised facts. Like a new body, they clear any approval.
+#[derive(Debug, Clone)]
+pub struct FactsChange {
+    pub id: Uuid,
+    pub contract_id: Uuid,
+    pub expected_version: i64,
+    pub before: Facts,
+    pub after: Facts,
+    pub changed_by: Uuid,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// A material added, or one removed (`removed` names it), with the transition the change
+/// fires after approval.
+#[derive(Debug, Clone)]
+pub enum MaterialChange {
+    Add(FileContent<Attachment>),
+    Remove {
+        contract_id: Uuid,
+        id: Uuid,
+        by: Uuid,
+        at: DateTime<Utc>,
+    },
+}
+
+/// One revision of a contract's facts, as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FactRevision {
+    pub id: Uuid,
+    pub before: Facts,
+    pub after: Facts,
+    pub changed_by: Uuid,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// What a transition does to 退回补正 besides moving the contract.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SupplementStep {
+    #[default]
+    None,
+    /// A reviewer's points: what must be supplied or changed.
+    Request(Vec<String>),
+    /// The clerk's answer to every open point.
+    Answer(Vec<Answer>),
 }
 
 /// A response saved under an `Idempotency-Key`, replayed when the client retries.
@@ -92,9 +141,13 @@ pub struct TransitionRecord {
     pub expected_version: i64,
     /// The history row, as it will read back.
     pub step: ContractTransition,
-    /// Record the body as the approved version.
+    /// Record the body as the approved version, and this manifest as the approved one.
     pub pins_version: bool,
+    pub approved_manifest_sha256: Option<String>,
     pub due_at: Option<DateTime<Utc>>,
+    /// The working days a stopped clock keeps (退回补正); `None` runs it.
+    pub clock_paused_days: Option<i64>,
+    pub supplement: SupplementStep,
     /// The e-mails the transition sends, rendered now and queued in the same transaction.
     pub mails: Vec<OutgoingMail>,
     /// The legality screen of the body, when the transition runs it.

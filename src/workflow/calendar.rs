@@ -86,6 +86,70 @@ impl WorkingCalendar {
     }
 }
 
+impl WorkingCalendar {
+    /// The working days still left at `at` before a stage due at `due` (the day of `at` itself
+    /// counts as used): what a stopped clock keeps until it runs again.
+    pub fn working_days_left(&self, at: DateTime<Utc>, due: DateTime<Utc>) -> u32 {
+        let today = beijing_date(at);
+        // `due` is the midnight after the last working day.
+        let last = beijing_date(due - chrono::Duration::seconds(1));
+        let mut day = today;
+        let mut left = 0;
+        while day < last {
+            let Some(next) = day.succ_opt() else { break };
+            day = next;
+            if self.is_working_day(day) {
+                left += 1;
+            }
+        }
+        left
+    }
+}
+
+/// A review stage's deadline, and the working days a stopped clock keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub due_at: Option<DateTime<Utc>>,
+    pub paused_days: Option<i64>,
+}
+
+impl WorkingCalendar {
+    /// The clock after a transition at `at`. A transition that `pauses` (退回补正) stops it and
+    /// keeps the working days left; the next stage with a deadline (`sla_days`) runs on with the
+    /// days kept, or starts afresh when none are.
+    pub fn clock_after(
+        &self,
+        before: Clock,
+        pauses: bool,
+        sla_days: Option<u32>,
+        at: DateTime<Utc>,
+    ) -> Clock {
+        if pauses {
+            let left = before
+                .due_at
+                .map_or(0, |due| self.working_days_left(at, due));
+            return Clock {
+                due_at: None,
+                paused_days: Some(i64::from(left)),
+            };
+        }
+        match (sla_days, before.paused_days) {
+            (Some(_), Some(kept)) => Clock {
+                due_at: Some(self.due_at(at, u32::try_from(kept).unwrap_or(0))),
+                paused_days: None,
+            },
+            (Some(days), None) => Clock {
+                due_at: Some(self.due_at(at, days)),
+                paused_days: None,
+            },
+            (None, kept) => Clock {
+                due_at: None,
+                paused_days: kept,
+            },
+        }
+    }
+}
+
 /// The Beijing calendar date at instant `at` (delegations and letters use Beijing dates).
 pub fn beijing_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&beijing()).date_naive()
@@ -139,6 +203,77 @@ mod tests {
         let entered: DateTime<Utc> = "2026-11-26T20:00:00Z".parse().unwrap();
         let due: DateTime<Utc> = "2026-12-04T16:00:00Z".parse().unwrap();
         assert_eq!(cal.due_at(entered, 5), due);
+    }
+
+    #[test]
+    fn a_stopped_clock_keeps_the_working_days_left() {
+        let cal = calendar();
+        // Entered Mon 2026-09-28 with 5 days: 29, 30, then 10-08, 10-09, 10-10 (调休) → due 10-11.
+        let entered: DateTime<Utc> = "2026-09-28T02:00:00Z".parse().unwrap();
+        let due = cal.due_at(entered, 5);
+        assert_eq!(cal.working_days_left(entered, due), 5);
+        // Stopped on Wed 30 (Beijing): 08, 09, 10 are left.
+        let stopped: DateTime<Utc> = "2026-09-30T03:00:00Z".parse().unwrap();
+        assert_eq!(cal.working_days_left(stopped, due), 3);
+        // Past the deadline nothing is left.
+        let late: DateTime<Utc> = "2026-10-12T03:00:00Z".parse().unwrap();
+        assert_eq!(cal.working_days_left(late, due), 0);
+    }
+
+    #[test]
+    fn a_supplement_request_stops_the_clock_over_a_holiday_and_it_runs_on_after_a_weekend() {
+        let cal = calendar();
+        let entered: DateTime<Utc> = "2026-09-28T02:00:00Z".parse().unwrap(); // Mon, Beijing 10:00
+        let review = cal.clock_after(
+            Clock {
+                due_at: None,
+                paused_days: None,
+            },
+            false,
+            Some(5),
+            entered,
+        );
+        let due: DateTime<Utc> = "2026-10-10T16:00:00Z".parse().unwrap(); // after Sat 10-10 (调休)
+        assert_eq!(review.due_at, Some(due));
+        // 补正 on Tue 09-29: 09-30, 10-08, 10-09 and 10-10 are left.
+        let returned: DateTime<Utc> = "2026-09-29T02:00:00Z".parse().unwrap();
+        let paused = cal.clock_after(review, true, None, returned);
+        assert_eq!(
+            paused,
+            Clock {
+                due_at: None,
+                paused_days: Some(4)
+            }
+        );
+        // Resubmitted on Fri 10-09, after National Day: 10-10 (调休), then Mon 10-12 to Wed 10-14
+        // once the weekend has passed.
+        let resubmitted: DateTime<Utc> = "2026-10-09T02:00:00Z".parse().unwrap();
+        let resumed = cal.clock_after(paused, false, Some(5), resubmitted);
+        let new_due: DateTime<Utc> = "2026-10-14T16:00:00Z".parse().unwrap();
+        assert_eq!(
+            resumed,
+            Clock {
+                due_at: Some(new_due),
+                paused_days: None
+            }
+        );
+        // A plain return does not keep days: the next review starts afresh.
+        let fresh = cal.clock_after(
+            Clock {
+                due_at: Some(due),
+                paused_days: None,
+            },
+            false,
+            None,
+            returned,
+        );
+        assert_eq!(
+            fresh,
+            Clock {
+                due_at: None,
+                paused_days: None
+            }
+        );
     }
 
     #[test]

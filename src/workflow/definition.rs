@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::condition::{Condition, sample_space};
 pub use crate::domain::Outcome;
-use crate::domain::{ContractState, Role};
+use crate::domain::{ContractState, ContractType, MaterialKind, Role};
 
 /// Something a transition checks beyond the actor's role.
 #[derive(
@@ -30,6 +30,8 @@ pub enum Guard {
     VersionApproved,
     /// The actor's e-mail is among the contract's signatories.
     ListedSignatory,
+    /// Every material `[materials]` requires for the contract's type is attached.
+    MaterialsComplete,
 }
 
 /// Input a transition requires from the actor.
@@ -42,6 +44,10 @@ pub enum Input {
     Opinion,
     /// The SHA-256 of the version the actor read, to sign exactly that version.
     BodySha256,
+    /// What must be supplied or changed, point by point (补正事项).
+    Points,
+    /// An answer to each point of an open 补正 request; nothing when none is open.
+    Answers,
 }
 
 /// Who a notification goes to.
@@ -102,6 +108,9 @@ pub struct TransitionDef {
     pub requires: Vec<Input>,
     pub effects: Vec<Effect>,
     pub outcome: Option<Outcome>,
+    /// Stops the review clock: the working days left are kept until the contract is
+    /// resubmitted (退回补正).
+    pub pauses_clock: bool,
     pub line: usize,
 }
 
@@ -114,12 +123,21 @@ pub struct Definition {
     pub params: Vec<(String, i64)>,
     pub states: BTreeMap<&'static str, StateDef>,
     pub transitions: Vec<TransitionDef>,
+    /// The materials each contract type must carry before it is submitted.
+    pub materials: BTreeMap<ContractType, Vec<MaterialKind>>,
 }
 
 impl Definition {
     /// `id@version`, as contracts record it.
     pub fn key(&self) -> String {
         format!("{}@{}", self.id, self.version)
+    }
+
+    /// The materials a contract of `contract_type` must carry before it is submitted.
+    pub fn required_materials(&self, contract_type: ContractType) -> &[MaterialKind] {
+        self.materials
+            .get(&contract_type)
+            .map_or(&[], Vec::as_slice)
     }
 
     pub fn state(&self, state: ContractState) -> Option<&StateDef> {
@@ -182,6 +200,8 @@ struct RawDefinition {
     states: BTreeMap<String, Spanned<RawState>>,
     #[serde(default)]
     transitions: Vec<Spanned<RawTransition>>,
+    #[serde(default)]
+    materials: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +235,8 @@ struct RawTransition {
     #[serde(default)]
     effects: Vec<Spanned<RawEffect>>,
     outcome: Option<Spanned<String>>,
+    #[serde(default)]
+    pauses_clock: bool,
 }
 
 #[derive(Deserialize)]
@@ -340,6 +362,7 @@ fn check(
         .filter_map(|t| check_transition(t, &states, &params, problems, template_exists))
         .collect();
     check_branches(&transitions, &params, problems);
+    let materials = check_materials(&raw.materials, problems);
     let initial = initial?;
     check_graph(initial, &states, &transitions, problems);
     Some(Definition {
@@ -349,7 +372,35 @@ fn check(
         params,
         states,
         transitions,
+        materials,
     })
+}
+
+/// `[materials]`: contract types to the material kinds they require, each named once.
+fn check_materials(
+    raw: &BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    problems: &mut Problems<'_>,
+) -> BTreeMap<ContractType, Vec<MaterialKind>> {
+    let mut materials = BTreeMap::new();
+    for (contract_type, kinds) in raw {
+        let Some(contract_type) = problems.word::<ContractType>(contract_type, "contract type")
+        else {
+            continue;
+        };
+        let mut required: Vec<MaterialKind> = Vec::new();
+        for word in kinds {
+            let Some(kind) = problems.word::<MaterialKind>(word, "material kind") else {
+                continue;
+            };
+            if required.contains(&kind) {
+                problems.at(&word.span(), format!("material `{kind}` is named twice"));
+            } else {
+                required.push(kind);
+            }
+        }
+        materials.insert(contract_type, required);
+    }
+    materials
 }
 
 fn check_states(
@@ -447,6 +498,7 @@ fn check_transition(
             .outcome
             .as_ref()
             .and_then(|w| problems.word::<Outcome>(w, "outcome")),
+        pauses_clock: raw.pauses_clock,
         line,
     })
 }

@@ -7,7 +7,10 @@ use uuid::Uuid;
 use super::condition::ConditionFacts;
 use super::definition::{Definition, Effect, Guard, Input, Outcome, TransitionDef, Trigger};
 use crate::domain::field::has_control;
-use crate::domain::{ContractState, ContractType, Role, Roles};
+use crate::domain::supplement::{parse_answers, parse_points};
+use crate::domain::{
+    Answer, AnswerInput, ContractState, ContractType, MaterialKind, Role, Roles, SupplementPoint,
+};
 
 /// What the engine knows about the contract.
 #[derive(Debug, Clone)]
@@ -22,6 +25,14 @@ pub struct ContractFacts<'a> {
     pub open_blocking_findings: u32,
     pub body_sha256: &'a str,
     pub approved_sha256: Option<&'a str>,
+    /// The SHA-256 of what an approval covers now (body, facts, materials), and of what the
+    /// approval covered, once approved.
+    pub manifest_sha256: &'a str,
+    pub approved_manifest_sha256: Option<&'a str>,
+    /// The kinds of material attached now.
+    pub materials: &'a [MaterialKind],
+    /// The points of a 补正 request not yet answered.
+    pub open_points: &'a [SupplementPoint],
 }
 
 /// One person's standing towards the contract.
@@ -63,6 +74,8 @@ impl Actor<'_> {
 pub struct Inputs<'a> {
     pub opinion: Option<&'a str>,
     pub body_sha256: Option<&'a str>,
+    pub points: Option<&'a [String]>,
+    pub answers: Option<&'a [AnswerInput]>,
 }
 
 pub const MAX_OPINION_CHARS: usize = 20_000;
@@ -79,7 +92,13 @@ pub struct Plan {
     pub pins_version: bool,
     /// Working days until the new state is due, if it has a deadline.
     pub sla_days: Option<u32>,
+    /// Stop the review clock, keeping the working days left (退回补正).
+    pub pauses_clock: bool,
     pub opinion: Option<String>,
+    /// The points of a 补正 request this transition makes.
+    pub points: Vec<String>,
+    /// The answers to the open 补正 points this transition gives.
+    pub answers: Vec<Answer>,
 }
 
 /// Why a transition cannot be fired; each maps to one HTTP status.
@@ -97,6 +116,8 @@ pub enum Refusal {
     Guard { guard: Guard, reason: String },
     /// A required input is missing or invalid (422).
     Input { input: Input, reason: String },
+    /// Materials the contract's type requires are not attached (422).
+    MissingMaterials { missing: Vec<MaterialKind> },
 }
 
 fn condition_facts(facts: &ContractFacts<'_>) -> ConditionFacts {
@@ -156,7 +177,30 @@ fn check_role(transition: &TransitionDef, actor: &Actor<'_>) -> Result<(), Refus
     }
 }
 
-fn check_guard(guard: Guard, facts: &ContractFacts<'_>, actor: &Actor<'_>) -> Result<(), Refusal> {
+/// The materials `[materials]` requires for the contract's type that are not attached.
+pub fn missing_materials(definition: &Definition, facts: &ContractFacts<'_>) -> Vec<MaterialKind> {
+    definition
+        .required_materials(facts.contract_type)
+        .iter()
+        .filter(|kind| !facts.materials.contains(kind))
+        .copied()
+        .collect()
+}
+
+fn check_guard(
+    guard: Guard,
+    definition: &Definition,
+    facts: &ContractFacts<'_>,
+    actor: &Actor<'_>,
+) -> Result<(), Refusal> {
+    if guard == Guard::MaterialsComplete {
+        let missing = missing_materials(definition, facts);
+        return if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Refusal::MissingMaterials { missing })
+        };
+    }
     let acting = actor.acting();
     let (passed, outside, reason) = match guard {
         Guard::OwnAgency => (
@@ -180,9 +224,12 @@ fn check_guard(guard: Guard, facts: &ContractFacts<'_>, actor: &Actor<'_>) -> Re
             "仍有未处理的阻断性审查发现 / blocking findings on this version are still open",
         ),
         Guard::VersionApproved => (
-            facts.approved_sha256 == Some(facts.body_sha256),
+            facts.approved_sha256 == Some(facts.body_sha256)
+                && facts
+                    .approved_manifest_sha256
+                    .is_none_or(|approved| approved == facts.manifest_sha256),
             false,
-            "当前版本不是审查通过的版本 / the current version is not the approved one",
+            "当前版本（正文、合同信息或审查材料）不是审查通过的版本 / the current version (text, facts or materials) is not the approved one",
         ),
         Guard::ListedSignatory => (
             facts
@@ -192,6 +239,7 @@ fn check_guard(guard: Guard, facts: &ContractFacts<'_>, actor: &Actor<'_>) -> Re
             false,
             "您不是该合同的签署人 / you are not a signatory of this contract",
         ),
+        Guard::MaterialsComplete => (true, false, ""),
     };
     match (passed, outside) {
         (true, _) => Ok(()),
@@ -237,6 +285,20 @@ fn check_input(
             ),
             Some(_) => Ok(()),
         },
+        Input::Points => match inputs.points.map(parse_points) {
+            None => refuse(
+                "须逐项列明需补正的事项 / name, point by point, what must be supplied or changed",
+            ),
+            Some(Err(reason)) => refuse(&reason),
+            Some(Ok(_)) => Ok(()),
+        },
+        Input::Answers if facts.open_points.is_empty() => Ok(()),
+        Input::Answers => {
+            match parse_answers(facts.open_points, inputs.answers.unwrap_or_default()) {
+                Err(reason) => refuse(&reason),
+                Ok(_) => Ok(()),
+            }
+        }
     }
 }
 
@@ -255,6 +317,21 @@ fn plan(
         effects: transition.effects.clone(),
         pins_version: target.is_some_and(|s| s.pins_version),
         sla_days: target.and_then(|s| s.sla_days),
+        pauses_clock: transition.pauses_clock,
+        points: if transition.requires.contains(&Input::Points) {
+            inputs
+                .points
+                .map(parse_points)
+                .and_then(Result::ok)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        },
+        answers: if transition.requires.contains(&Input::Answers) {
+            parse_answers(facts.open_points, inputs.answers.unwrap_or_default()).unwrap_or_default()
+        } else {
+            Vec::new()
+        },
         opinion: inputs
             .opinion
             .map(|o| o.trim().to_owned())
@@ -277,7 +354,7 @@ pub fn fire(
     let transition = select(definition, facts, name, Trigger::Manual)?;
     check_role(transition, actor)?;
     for guard in &transition.guards {
-        check_guard(*guard, facts, actor)?;
+        check_guard(*guard, definition, facts, actor)?;
     }
     for input in &transition.requires {
         check_input(*input, facts, inputs)?;
@@ -313,7 +390,7 @@ pub fn on_body_change(
         })?;
     check_role(transition, actor)?;
     for guard in &transition.guards {
-        check_guard(*guard, facts, actor)?;
+        check_guard(*guard, definition, facts, actor)?;
     }
     Ok(Some(plan(
         definition,
@@ -353,7 +430,7 @@ pub fn available(
             let transition = select(definition, facts, name, Trigger::Manual).ok()?;
             check_role(transition, actor).ok()?;
             for guard in &transition.guards {
-                check_guard(*guard, facts, actor).ok()?;
+                check_guard(*guard, definition, facts, actor).ok()?;
             }
             Some(Available {
                 name: transition.name.clone(),

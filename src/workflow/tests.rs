@@ -7,14 +7,17 @@ use super::engine::{
     Actor, ContractFacts, Inputs, Refusal, Standing, available, fire, on_body_change,
 };
 use super::{Definition, Outcome};
-use crate::domain::{ContractState, ContractType, Role, Roles};
+use strum::IntoEnumIterator;
+
+use crate::domain::{ContractState, ContractType, MaterialKind, Role, Roles};
 
 const DEFAULT: &str = include_str!("../../workflows/contract-review.toml");
-const EVENTS: [&str; 6] = [
+const EVENTS: [&str; 7] = [
     "review_requested",
     "lead_review_requested",
     "approved",
     "returned",
+    "supplement_requested",
     "rejected",
     "signed",
 ];
@@ -46,7 +49,16 @@ fn line_of(needle: &str, source: &str) -> usize {
 #[test]
 fn the_default_workflow_is_valid() {
     let definition = default_definition();
-    assert_eq!(definition.key(), "contract-review@1");
+    assert_eq!(definition.key(), "contract-review@2");
+    assert_eq!(
+        definition.required_materials(ContractType::Construction),
+        [MaterialKind::ProjectApproval, MaterialKind::FundingProof]
+    );
+    assert!(
+        definition
+            .required_materials(ContractType::Service)
+            .is_empty()
+    );
     assert_eq!(definition.initial, ContractState::Draft);
     assert_eq!(
         definition.params,
@@ -167,7 +179,7 @@ to = "draft""#,
 
 #[test]
 fn syntax_errors_carry_their_line() {
-    let source = DEFAULT.replacen("version = 1", "version = ", 1);
+    let source = DEFAULT.replacen("version = 2", "version = ", 1);
     let errors = parse("x.toml", &source, &template_exists).unwrap_err().0;
     assert_eq!(errors[0].line, line_of("version = ", &source));
     assert!(errors[0].to_string().starts_with("x.toml:"));
@@ -186,6 +198,8 @@ struct Case {
     user: Uuid,
     own_agency: bool,
     in_jurisdiction: bool,
+    /// Every kind attached, unless a story takes some away.
+    materials: Vec<MaterialKind>,
 }
 
 impl Case {
@@ -203,6 +217,7 @@ impl Case {
             user: Uuid::now_v7(),
             own_agency: false,
             in_jurisdiction: true,
+            materials: MaterialKind::iter().collect(),
         }
     }
 
@@ -217,6 +232,10 @@ impl Case {
             open_blocking_findings: self.blocking,
             body_sha256: &self.body,
             approved_sha256: self.approved.as_deref(),
+            manifest_sha256: "manifest",
+            approved_manifest_sha256: None,
+            materials: &self.materials,
+            open_points: &[],
         }
     }
 
@@ -237,6 +256,7 @@ impl Case {
         let inputs = Inputs {
             opinion,
             body_sha256: Some("sha-2"),
+            ..Inputs::default()
         };
         fire(
             &default_definition(),
@@ -379,6 +399,7 @@ fn only_the_approved_version_is_signed_by_a_listed_signatory() {
     let wrong_presented = Inputs {
         opinion: None,
         body_sha256: Some("sha-1"),
+        ..Inputs::default()
     };
     let refused = fire(
         &default_definition(),
@@ -422,6 +443,7 @@ fn a_deputy_borrows_the_reviewers_role_and_jurisdiction_but_not_their_innocence(
     let inputs = Inputs {
         opinion: Some("代为审查，同意。"),
         body_sha256: None,
+        ..Inputs::default()
     };
     let definition = default_definition();
     assert_eq!(
@@ -466,6 +488,49 @@ fn changing_an_approved_body_sends_it_back_to_review() {
 }
 
 #[test]
+fn submitting_waits_for_the_required_materials() {
+    let definition = default_definition();
+    let mut clerk = Case::new("submitter", ContractState::Draft);
+    clerk.own_agency = true;
+    clerk.contract_type = ContractType::Construction;
+    clerk.materials = vec![MaterialKind::ProjectApproval];
+    let inputs = Inputs::default();
+    let refused = fire(
+        &definition,
+        &clerk.facts(),
+        &clerk.actor(),
+        "submit",
+        &inputs,
+    );
+    assert_eq!(
+        refused,
+        Err(Refusal::MissingMaterials {
+            missing: vec![MaterialKind::FundingProof]
+        })
+    );
+    clerk.materials.push(MaterialKind::FundingProof);
+    assert!(
+        fire(
+            &definition,
+            &clerk.facts(),
+            &clerk.actor(),
+            "submit",
+            &inputs
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn a_materials_list_naming_an_unknown_kind_is_refused_with_its_line() {
+    let errors = errors_after(
+        r#"construction = ["project_approval", "funding_proof"]"#,
+        r#"construction = ["project_approval", "bribe"]"#,
+    );
+    assert!(errors[0].message.contains("bribe"), "{}", errors[0]);
+}
+
+#[test]
 fn available_lists_what_the_actor_may_fire_now() {
     let definition = default_definition();
     let reviewer = Case::new("reviewer", ContractState::LegalReview);
@@ -478,6 +543,7 @@ fn available_lists_what_the_actor_may_fire_now() {
         [
             ("approve".to_owned(), vec![Input::Opinion]),
             ("return".to_owned(), vec![Input::Opinion]),
+            ("request_materials".to_owned(), vec![Input::Points]),
             ("reject".to_owned(), vec![Input::Opinion]),
         ]
     );

@@ -41,7 +41,7 @@ async fn the_binary_alone_checks_the_workflow_and_screens_a_file() {
 
     let (code, stdout, stderr) = run_in(dir.path(), &binary, &["workflow", "check"]).await;
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(stdout.contains("contract-review@1"), "{stdout}");
+    assert!(stdout.contains("contract-review@2"), "{stdout}");
 
     std::fs::write(
         dir.path().join("draft.md"),
@@ -133,7 +133,7 @@ async fn exported_defaults_are_the_built_in_ones_and_work_as_overrides() {
 
     let workflow = exported.join("workflows/contract-review.toml");
     let source = std::fs::read_to_string(&workflow).unwrap();
-    std::fs::write(&workflow, source.replace("version = 1", "version = 7")).unwrap();
+    std::fs::write(&workflow, source.replace("version = 2", "version = 7")).unwrap();
     let (code, stdout, stderr) = run_in(
         dir.path(),
         &binary,

@@ -23,8 +23,6 @@ use crate::helpers::{PASSWORD, TestApp, World};
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-const DRAFT: &str = "# 校舍维修工程施工合同\n\n## 第三条 工程款支付\n\n1. 本工程由乙方垫资施工。\n2. 按月完成工程量的百分之八十支付进度款。\n";
-
 /// chromedriver on a free port, stopped when dropped.
 struct Driver {
     url: String,
@@ -278,8 +276,33 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
     let world = World::build(&app).await;
     let profile = tempfile::tempdir().expect("a browser profile");
     let upload_dir = tempfile::tempdir().expect("an upload directory");
-    let upload = upload_dir.path().join("校舍维修合同.md");
-    std::fs::write(&upload, DRAFT).expect("write the draft");
+    // A Word draft with automatic 第X条 numbering, whose 第三条 has the contractor advance funds.
+    let upload = upload_dir.path().join("校舍维修合同.docx");
+    std::fs::write(&upload, crate::office_files::flagged_docx()).expect("write the draft");
+    let materials: Vec<(&str, PathBuf)> = [
+        ("project_approval", "立项批复.pdf"),
+        ("funding_proof", "资金来源证明.pdf"),
+    ]
+    .into_iter()
+    .map(|(kind, name)| {
+        let path = upload_dir.path().join(name);
+        std::fs::write(&path, crate::office_files::text_pdf(&["Approved"]))
+            .expect("write a material");
+        (kind, path)
+    })
+    .collect();
+    // The revision: no more 垫资, but payment still waits for the subsidy.
+    let revised = upload_dir.path().join("校舍维修合同（修改稿）.docx");
+    let articles = [
+        "工程概况：本工程为办公楼维修改造工程。",
+        "合同价款：暂定人民币壹佰万元。",
+        "工程款支付：按月完成工程量的百分之八十支付进度款，待上级补助资金到位后支付余款。",
+    ];
+    let body: String = articles
+        .iter()
+        .map(|text| crate::office_files::numbered(crate::office_files::ARTICLES, 0, text))
+        .collect();
+    std::fs::write(&revised, crate::office_files::docx(&body)).expect("write the revision");
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("../screenshots")
         .join(backend);
@@ -311,10 +334,7 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
     walk.type_into("amount", "186,000").await;
     walk.type_into("funding_source", "2027年度部门预算").await;
     walk.type_into("signatories", "signer@a.gov.cn").await;
-    let file = client
-        .find(Locator::Id("body_file"))
-        .await
-        .expect("file input");
+    let file = client.find(Locator::Id("draft")).await.expect("file input");
     file.send_keys(&upload.display().to_string())
         .await
         .expect("choose the file");
@@ -325,8 +345,8 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
         "the self-check ran: {checked}"
     );
     assert!(
-        checked.contains("本工程由乙方垫资施工。</mark>"),
-        "the finding is marked in the preview"
+        checked.contains("mark class=\"finding sev-block\"") && checked.contains("第三条"),
+        "the finding is marked in the preview, numbering and all: {checked}"
     );
     walk.shoot("02-self-check").await;
 
@@ -335,7 +355,34 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
     let contract_path = walk.path().await;
     assert!(contract_path.starts_with("/contracts/"), "{contract_path}");
     let id = contract_path.trim_start_matches("/contracts/").to_owned();
+    let draft_page = walk.source().await;
+    assert!(
+        draft_page.contains("校舍维修合同.docx"),
+        "the original file is named"
+    );
     walk.shoot("03-draft").await;
+    // The materials a construction contract needs, then it can be submitted.
+    for (kind, path) in &materials {
+        client
+            .find(Locator::Css(&format!(
+                "#material-kind option[value='{kind}']"
+            )))
+            .await
+            .expect("the kind")
+            .click()
+            .await
+            .expect("choose the kind");
+        client
+            .find(Locator::Id("material-file"))
+            .await
+            .expect("the material's file input")
+            .send_keys(&path.display().to_string())
+            .await
+            .expect("choose the material");
+        walk.click("form[action$='/attachments'] button").await;
+    }
+    assert!(walk.source().await.contains("资金来源证明.pdf"));
+    walk.shoot("03b-materials").await;
     walk.click("form[action$='/transitions/submit'] button")
         .await;
     assert!(walk.source().await.contains("已提交法制审查"));
@@ -352,12 +399,68 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
         "the reviewer sees the finding marked"
     );
     walk.shoot("05-review").await;
+    // 退回补正: two points; the deadline stops.
+    walk.type_into(
+        "points-request_materials",
+        "请删除第三条中由乙方垫资的约定\n请补充资金来源证明的批复文号",
+    )
+    .await;
+    walk.click("form[action$='/transitions/request_materials'] button")
+        .await;
+    assert!(walk.source().await.contains("已退回补正"));
+    walk.sign_out().await;
+
+    // The clerk uploads the revised Word draft and answers each point.
+    walk.sign_in("clerk@a.gov.cn").await;
+    walk.open(&format!("/contracts/{id}")).await;
+    let returned = walk.source().await;
+    assert!(returned.contains("请删除第三条中由乙方垫资的约定") && returned.contains("期限暂停"));
+    walk.shoot("05b-returned-for-supplements").await;
+    walk.open(&format!("/contracts/{id}/edit")).await;
+    client
+        .find(Locator::Id("draft"))
+        .await
+        .expect("the draft input")
+        .send_keys(&revised.display().to_string())
+        .await
+        .expect("choose the revised draft");
+    walk.click("form[action$='/edit'] button[type='submit']")
+        .await;
+    assert!(walk.source().await.contains("新版本已保存"));
+    client
+        .find(Locator::Css("#answer-1 option[value='revised']"))
+        .await
+        .expect("answer 1")
+        .click()
+        .await
+        .expect("choose revised");
+    client
+        .find(Locator::Css("#answer-2 option[value='declined']"))
+        .await
+        .expect("answer 2")
+        .click()
+        .await
+        .expect("choose declined");
+    walk.type_into(
+        "answer-note-2",
+        "资金来源证明已作为审查材料上传，无批复文号",
+    )
+    .await;
+    walk.shoot("05c-answers").await;
+    walk.click("form[action$='/transitions/submit'] button")
+        .await;
+    assert!(walk.source().await.contains("已提交法制审查"));
+    walk.sign_out().await;
+
+    // The reviewer waives the remaining finding with a reason and approves.
+    walk.sign_in("reviewer@city.gov.cn").await;
+    walk.open(&format!("/contracts/{id}")).await;
     let reason = client
         .find(Locator::Css("textarea[name='reason']"))
         .await
         .expect("the waiver reason");
     reason
-        .send_keys("垫资条款已由补充协议删除")
+        .send_keys("补助资金已列入2027年度预算，见资金来源证明")
         .await
         .expect("type the reason");
     walk.click("form[action*='/waive'] button").await;

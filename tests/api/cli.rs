@@ -312,7 +312,7 @@ async fn audit_verify_finds_a_tampered_event(app: TestApp) {
 
     assert_eq!(code, Some(1));
     assert!(stderr.contains(&format!("contract {id}")), "{stderr}");
-    assert!(stderr.contains("seq 2"), "{stderr}");
+    assert!(stderr.contains("seq 4"), "{stderr}");
     assert!(stderr.contains("hash does not match"), "{stderr}");
 }
 
@@ -363,7 +363,7 @@ async fn audit_verify_finds_chains_cut_short_and_states_set_by_hand(app: TestApp
     let of =
         |title: &str| format!("subject_id IN (SELECT id FROM contracts WHERE title = '{title}')");
     app.execute_sql(&format!(
-        "DELETE FROM audit_events WHERE seq = 2 AND {}",
+        "DELETE FROM audit_events WHERE seq = 4 AND {}",
         of("截短的合同")
     ))
     .await;
@@ -453,7 +453,8 @@ fn workflow_variant(
 async fn contracts_finish_under_the_workflow_version_they_started_with(app: TestApp) {
     let world = crate::helpers::World::build(&app).await;
     let mut contract = crate::helpers::valid_contract("按旧规则审查的合同");
-    contract["amount_fen"] = serde_json::json!(100_000_000); // 1,000,000 yuan: no lead review under v1
+    contract["amount_fen"] = serde_json::json!(100_000_000); // 1,000,000 yuan: no lead review under v2
+    contract["contract_type"] = serde_json::json!("service"); // needs no materials
     let old = app.create_contract(&world.submitter_a, &contract).await;
     let old_id = old["id"].as_str().unwrap().to_owned();
     let in_review = app
@@ -468,7 +469,7 @@ async fn contracts_finish_under_the_workflow_version_they_started_with(app: Test
     // Version 2 lowers the lead-review threshold to 500,000 yuan; a second instance loads it.
     let dir = tempfile::tempdir().unwrap();
     let v2 = workflow_variant(dir.path(), "v2.toml", |s| {
-        s.replace("version = 1", "version = 2")
+        s.replace("version = 2", "version = 3")
             .replace("500_000_000", "50_000_000")
     });
     let resources = |workflow| contract_review::defaults::Overrides {
@@ -506,7 +507,7 @@ async fn contracts_finish_under_the_workflow_version_they_started_with(app: Test
         finished["state"], "approved",
         "v1 rules: no lead review below 5,000,000 yuan"
     );
-    assert_eq!(finished["workflow_version"], 1);
+    assert_eq!(finished["workflow_version"], 2);
 
     let new = client
         .post(format!("{}/api/v1/contracts", second.base))
@@ -518,7 +519,7 @@ async fn contracts_finish_under_the_workflow_version_they_started_with(app: Test
         .json::<Value>()
         .await
         .unwrap();
-    assert_eq!(new["workflow_version"], 2);
+    assert_eq!(new["workflow_version"], 3);
     let new_id = new["id"].as_str().unwrap().to_owned();
     let submitted = app
         .fire_ok(
@@ -542,7 +543,7 @@ async fn contracts_finish_under_the_workflow_version_they_started_with(app: Test
 
     // Changing the rules without a new version is refused: contracts in flight rely on them.
     let sneaky = workflow_variant(dir.path(), "sneaky.toml", |s| {
-        s.replace("version = 1", "version = 2")
+        s.replace("version = 2", "version = 3")
             .replace("sla_days = 5", "sla_days = 9")
     });
     let refused =
@@ -597,7 +598,7 @@ async fn the_service_refuses_to_start_on_a_broken_workflow_file() {
 
     let good = run(&url, &["workflow", "check"], None).await;
     assert_eq!(good.code, Some(0), "{}", good.stderr);
-    assert!(good.stdout.contains("contract-review@1"), "{}", good.stdout);
+    assert!(good.stdout.contains("contract-review@2"), "{}", good.stdout);
 
     let graph = run(&url, &["workflow", "graph"], None).await;
     assert_eq!(graph.code, Some(0));

@@ -372,10 +372,46 @@ impl TestApp {
         response.json().await.expect("contract JSON")
     }
 
+    /// Creates a contract and attaches the materials the default workflow requires for its type,
+    /// so that it can be submitted.
     pub async fn create_contract(&self, token: &str, contract: &Value) -> Value {
         let response = self.post("/api/v1/contracts", token, contract).await;
         assert_eq!(response.status(), StatusCode::CREATED, "create contract");
-        response.json().await.expect("contract JSON")
+        let created: Value = response.json().await.expect("contract JSON");
+        let id = id_of(&created);
+        for kind in required_materials(contract["contract_type"].as_str().unwrap_or_default()) {
+            let response = self
+                .attach(token, &id, kind, "材料.pdf", b"%PDF-1.4\n% test\n")
+                .await;
+            assert_eq!(response.status(), StatusCode::CREATED, "attach {kind}");
+        }
+        created
+    }
+
+    /// Uploads a review material.
+    pub async fn attach(
+        &self,
+        token: &str,
+        id: &str,
+        kind: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Response {
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(file_name.to_owned()),
+            );
+        self.request(
+            Method::POST,
+            &format!("/api/v1/contracts/{id}/attachments"),
+            Some(token),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .expect("attach")
     }
 
     /// Runs one statement directly on this test's database, for arranging states the API cannot
@@ -521,6 +557,15 @@ pub fn valid_contract(title: &str) -> Value {
         "signatories": ["signer@a.gov.cn"],
         "body_markdown": "# 办公用品采购合同\n\n## 第一条 标的\n\n复印纸。\n",
     })
+}
+
+/// The materials the built-in workflow requires before a contract of `contract_type` is submitted.
+pub fn required_materials(contract_type: &str) -> &'static [&'static str] {
+    match contract_type {
+        "construction" => &["project_approval", "funding_proof"],
+        "procurement" => &["tender_documents", "award_notice"],
+        _ => &[],
+    }
 }
 
 pub fn id_of(contract: &Value) -> String {

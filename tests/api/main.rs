@@ -2,6 +2,9 @@
 //! SQLite and, with `TEST_POSTGRES_URL`, on PostgreSQL.
 
 mod helpers;
+/// Word, PDF and other files built in the tests; the converter's own unit tests use them too.
+#[path = "../../src/documents/fixtures.rs"]
+mod office_files;
 
 mod access;
 mod admin;
@@ -12,6 +15,7 @@ mod cli;
 mod contracts;
 mod corpus;
 mod crash;
+mod documents;
 mod hardening;
 mod input;
 mod mail;

@@ -58,6 +58,7 @@ struct Fixture {
     delegation: String,
     mail: String,
     victim: String,
+    attachment: String,
 }
 
 /// One cell's request: method, path with ids filled in, JSON body.
@@ -68,6 +69,7 @@ fn request(endpoint: &str, f: &Fixture, who: Who) -> (Method, String, Option<Val
         .replace("/agencies/{id}", &format!("/agencies/{}", f.agency_a))
         .replace("/contracts/{id}", &format!("/contracts/{}", f.contract))
         .replace("{finding_id}", &f.finding)
+        .replace("{attachment_id}", &f.attachment)
         .replace("/judgments/{id}", &format!("/judgments/{}", f.judgment))
         .replace(
             "/delegations/{id}",
@@ -101,6 +103,10 @@ fn request(endpoint: &str, f: &Fixture, who: Who) -> (Method, String, Option<Val
         "PUT /api/v1/contracts/{id}/body" => {
             Some(json!({ "body_markdown": "x", "expected_version": 0 }))
         }
+        "PUT /api/v1/contracts/{id}/facts" => Some(json!({
+            "title": "x", "contract_type": "procurement", "counterparty": "x", "amount_fen": 1,
+            "agency_party": "甲方", "signatories": ["signer@a.gov.cn"], "expected_version": 0,
+        })),
         "POST /api/v1/contracts/{id}/findings/{finding_id}/waive" => Some(json!({ "reason": " " })),
         "POST /api/v1/contracts/{id}/transitions/{name}" => {
             Some(json!({ "expected_version": 0, "opinion": "同意" }))
@@ -188,6 +194,11 @@ fn expected(endpoint: &str, who: Who) -> Option<u16> {
             }
         }
         "GET /api/v1/contracts/{id}"
+        | "GET /api/v1/contracts/{id}/attachments"
+        | "GET /api/v1/contracts/{id}/attachments/{attachment_id}"
+        | "GET /api/v1/contracts/{id}/manifest"
+        | "GET /api/v1/contracts/{id}/supplements"
+        | "GET /api/v1/contracts/{id}/facts/history"
         | "GET /api/v1/contracts/{id}/events"
         | "GET /api/v1/contracts/{id}/findings"
         | "GET /api/v1/contracts/{id}/history"
@@ -196,8 +207,16 @@ fn expected(endpoint: &str, who: Who) -> Option<u16> {
         | "GET /api/v1/contracts/{id}/versions/{number}"
         | "GET /api/v1/contracts/{id}/opinion"
         | "POST /api/v1/contracts/{id}/screen" => contract(&|_| true, 200),
-        // The contract is under review: its clerk may not change the text now (409).
-        "PUT /api/v1/contracts/{id}/body" => contract(&|w| w == ClerkA, 409),
+        // Its body was typed: there is no original file, for anyone who sees it.
+        "GET /api/v1/contracts/{id}/draft" => contract(&|_| true, 404),
+        // The contract is under review: its clerk may not change the text, the facts (a stale
+        // version first) or the materials now (409).
+        "PUT /api/v1/contracts/{id}/body"
+        | "PUT /api/v1/contracts/{id}/facts"
+        | "POST /api/v1/contracts/{id}/attachments"
+        | "DELETE /api/v1/contracts/{id}/attachments/{attachment_id}" => {
+            contract(&|w| w == ClerkA, 409)
+        }
         // A reviewer reaches the check of the reason (422); the lead reviewer waives too.
         "POST /api/v1/contracts/{id}/findings/{finding_id}/waive" => {
             contract(&|w| matches!(w, Reviewer | Lead), 422)
@@ -322,6 +341,16 @@ async fn fixture(app: &TestApp, world: &World, tokens: &BTreeMap<Who, String>) -
     };
     app.user("victim@a.gov.cn", world.dept_a, &["submitter"])
         .await;
+    let attachments: Value = app
+        .get(
+            &format!("/api/v1/contracts/{contract}/attachments"),
+            &world.submitter_a,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let attachment = attachments[0]["id"].as_str().unwrap().to_owned();
     Fixture {
         agency_a: world.dept_a.to_string(),
         contract,
@@ -330,6 +359,7 @@ async fn fixture(app: &TestApp, world: &World, tokens: &BTreeMap<Who, String>) -
         delegation: delegation["id"].as_str().unwrap().to_owned(),
         mail,
         victim: app.user_id("victim@a.gov.cn").await,
+        attachment,
     }
 }
 
@@ -388,7 +418,15 @@ async fn every_principal_gets_exactly_its_answer_from_every_endpoint(app: TestAp
             };
             let (method, path, body) = request(endpoint, &fixture, who);
             let mut call = app.request(method, &path, tokens.get(&who).map(String::as_str));
-            if let Some(body) = body {
+            if endpoint == "POST /api/v1/contracts/{id}/attachments" {
+                let file =
+                    reqwest::multipart::Part::bytes(b"%PDF-1.4\n".to_vec()).file_name("x.pdf");
+                call = call.multipart(
+                    reqwest::multipart::Form::new()
+                        .text("kind", "other")
+                        .part("file", file),
+                );
+            } else if let Some(body) = body {
                 call = call.json(&body);
             }
             let got = call.send().await.unwrap().status();

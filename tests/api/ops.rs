@@ -94,14 +94,21 @@ async fn openapi_documents_every_endpoint_and_error(app: TestApp) {
     documented.sort();
     let expected = [
         "DELETE /api/v1/agencies/{id}/external-signatories/{email}",
+        "DELETE /api/v1/contracts/{id}/attachments/{attachment_id}",
         "GET /api/v1/agencies",
         "GET /api/v1/agencies/{id}/external-signatories",
         "GET /api/v1/contracts",
         "GET /api/v1/contracts/{id}",
+        "GET /api/v1/contracts/{id}/attachments",
+        "GET /api/v1/contracts/{id}/attachments/{attachment_id}",
+        "GET /api/v1/contracts/{id}/draft",
         "GET /api/v1/contracts/{id}/events",
+        "GET /api/v1/contracts/{id}/facts/history",
         "GET /api/v1/contracts/{id}/findings",
         "GET /api/v1/contracts/{id}/history",
+        "GET /api/v1/contracts/{id}/manifest",
         "GET /api/v1/contracts/{id}/opinion",
+        "GET /api/v1/contracts/{id}/supplements",
         "GET /api/v1/contracts/{id}/transitions",
         "GET /api/v1/contracts/{id}/versions",
         "GET /api/v1/contracts/{id}/versions/{number}",
@@ -120,6 +127,7 @@ async fn openapi_documents_every_endpoint_and_error(app: TestApp) {
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/logout",
         "POST /api/v1/contracts",
+        "POST /api/v1/contracts/{id}/attachments",
         "POST /api/v1/contracts/{id}/findings/{finding_id}/waive",
         "POST /api/v1/contracts/{id}/screen",
         "POST /api/v1/contracts/{id}/transitions/{name}",
@@ -132,6 +140,7 @@ async fn openapi_documents_every_endpoint_and_error(app: TestApp) {
         "POST /api/v1/users/{id}/activate",
         "POST /api/v1/users/{id}/deactivate",
         "PUT /api/v1/contracts/{id}/body",
+        "PUT /api/v1/contracts/{id}/facts",
     ];
     assert_eq!(documented, expected);
     assert!(spec["components"]["schemas"]["Problem"].is_object());

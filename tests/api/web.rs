@@ -42,6 +42,46 @@ fn input_value(html: &str, name: &str) -> Option<String> {
     Some(html[start..end].to_owned())
 }
 
+/// The value of a text input, whatever attributes stand between its name and its value.
+fn text_input(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\""))
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .and_then(|tag| tag.split("value=\"").nth(1))
+        .and_then(|value| value.split('"').next())
+        .unwrap_or_default()
+        .replace("&#x2f;", "/")
+}
+
+/// The facts of the revision form as it was filled in: every text input, the chosen type and the
+/// signatories.
+fn edit_facts(html: &str) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = [
+        "title",
+        "counterparty",
+        "agency_party",
+        "amount",
+        "funding_source",
+    ]
+    .iter()
+    .map(|name| ((*name).to_owned(), text_input(html, name)))
+    .collect();
+    let chosen = html
+        .split("<option value=\"")
+        .find(|o| o.contains("\" selected>"))
+        .and_then(|o| o.split('"').next())
+        .unwrap_or_default();
+    fields.push(("contract_type".into(), chosen.into()));
+    let signatories = html
+        .split("name=\"signatories\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').nth(1))
+        .and_then(|rest| rest.split("</textarea").next())
+        .unwrap_or_default();
+    fields.push(("signatories".into(), signatories.into()));
+    fields
+}
+
 fn location(response: &reqwest::Response) -> String {
     response
         .headers()
@@ -132,6 +172,14 @@ impl Browser {
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
         self.post_form(path, &all).await
+    }
+
+    async fn submit_owned(&self, path: &str, fields: Vec<(String, String)>) -> reqwest::Response {
+        let borrowed: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.submit(path, &borrowed).await
     }
 
     async fn submit_multipart(&self, path: &str, form: Form) -> reqwest::Response {
@@ -350,9 +398,7 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
 
     let (status, form) = clerk.page("/contracts/new").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        form.contains("enctype=\"multipart/form-data\"") && form.contains("name=\"body_file\"")
-    );
+    assert!(form.contains("enctype=\"multipart/form-data\"") && form.contains("name=\"draft\""));
 
     // The self-check shows the finding before anything is stored.
     let checked = clerk
@@ -378,7 +424,7 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
 
     // Saved from an uploaded .md file.
     let upload = contract_form("校舍维修", "").text("intent", "save").part(
-        "body_file",
+        "draft",
         Part::text(GUARANTEE_BODY)
             .file_name("contract.md")
             .mime_str("text/markdown")
@@ -395,6 +441,29 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
     );
     assert_eq!(api["amount_fen"], 18_600_000);
 
+    // Submitting without the materials a construction contract needs is refused, naming them.
+    let missing = clerk
+        .submit(
+            &format!("/contracts/{id}/transitions/submit"),
+            &[("expected_version", "1")],
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = missing.text().await.unwrap();
+    assert!(
+        html.contains("立项批复") && html.contains("资金来源证明"),
+        "{html}"
+    );
+    for kind in ["project_approval", "funding_proof"] {
+        let form = Form::new().text("kind", kind).part(
+            "file",
+            Part::bytes(b"%PDF-1.4\n%\n".to_vec()).file_name(format!("{kind}.pdf")),
+        );
+        let attached = clerk
+            .submit_multipart(&format!("/contracts/{id}/attachments"), form)
+            .await;
+        assert_eq!(attached.status(), StatusCode::SEE_OTHER);
+    }
     let (_, page) = clerk.page(&format!("/contracts/{id}")).await;
     assert!(
         page.contains(&format!("action=\"/contracts/{id}/transitions/submit\"")),
@@ -404,6 +473,10 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
     assert!(
         page.contains("class=\"diagram\"") && page.contains("class=\"current\""),
         "the diagram marks the state"
+    );
+    assert!(
+        page.contains("project_approval.pdf") && page.contains("立项批复 Project approval ✓"),
+        "{page}"
     );
     let response = clerk
         .submit(
@@ -485,8 +558,10 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
             ],
         )
         .await;
-    assert_eq!(stale.status(), StatusCode::CONFLICT);
-    let html = stale.text().await.unwrap();
+    let stale_status = stale.status();
+    let stale_html = stale.text().await.unwrap();
+    assert_eq!(stale_status, StatusCode::CONFLICT, "{stale_html}");
+    let html = stale_html;
     assert!(
         html.contains(">经审查，同意签订。</textarea>"),
         "the opinion survives the refusal: {html}"
@@ -572,30 +647,26 @@ async fn a_returned_contract_is_revised_and_the_versions_compared(app: TestApp) 
     let version = input_value(&edit, "expected_version").unwrap();
     let revised_body = "# 办公用品采购合同\n\n## 第一条 标的\n\n复印纸。\n\n## 第二条 验收\n\n到货后五个工作日内验收。\n";
 
+    let facts = edit_facts(&edit);
+    let with_facts = |version: &str| {
+        let mut fields: Vec<(String, String)> = facts.clone();
+        fields.push(("expected_version".into(), version.into()));
+        fields.push(("body_markdown".into(), revised_body.into()));
+        fields
+    };
     let stale = clerk
-        .submit(
-            &format!("/contracts/{id}/edit"),
-            &[("expected_version", "1"), ("body_markdown", revised_body)],
-        )
+        .submit_owned(&format!("/contracts/{id}/edit"), with_facts("1"))
         .await;
-    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let stale_status = stale.status();
+    let stale_html = stale.text().await.unwrap();
+    assert_eq!(stale_status, StatusCode::CONFLICT, "{stale_html}");
     assert!(
-        stale
-            .text()
-            .await
-            .unwrap()
-            .contains("到货后五个工作日内验收。"),
+        stale_html.contains("到货后五个工作日内验收。"),
         "the text typed is kept"
     );
 
     let saved = clerk
-        .submit(
-            &format!("/contracts/{id}/edit"),
-            &[
-                ("expected_version", &version),
-                ("body_markdown", revised_body),
-            ],
-        )
+        .submit_owned(&format!("/contracts/{id}/edit"), with_facts(&version))
         .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     let (status, diff) = clerk
@@ -642,7 +713,7 @@ async fn a_rejected_form_keeps_what_was_typed_and_names_the_fields(app: TestApp)
     assert!(api_contracts(&app, &world.submitter_a).await.is_empty());
 
     let binary = Form::new().part(
-        "body_file",
+        "draft",
         Part::bytes(vec![0xff, 0xfe, 0x00]).file_name("x.md"),
     );
     let response = clerk.submit_multipart("/contracts/new", binary).await;

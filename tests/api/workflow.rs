@@ -38,7 +38,7 @@ async fn a_contract_goes_from_draft_to_signed(app: TestApp) {
         .await;
     let id = id_of(&draft);
     assert_eq!(draft["workflow_id"], "contract-review");
-    assert_eq!(draft["workflow_version"], 1);
+    assert_eq!(draft["workflow_version"], 2);
 
     let in_review = app
         .fire_ok(
@@ -69,7 +69,7 @@ async fn a_contract_goes_from_draft_to_signed(app: TestApp) {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["approve", "return", "reject"]);
+    assert_eq!(names, ["approve", "return", "request_materials", "reject"]);
     assert_eq!(choices[0]["requires"], json!(["opinion"]));
 
     let approved = approve(&app, &world.reviewer, &in_review).await;
@@ -124,15 +124,16 @@ async fn a_contract_goes_from_draft_to_signed(app: TestApp) {
         .await
         .unwrap();
     let events = events.as_array().unwrap();
-    assert_eq!(events.len(), 4);
-    assert_eq!(events[2]["data"]["transition"], "approve");
+    // Created, two materials attached, submitted, approved, signed.
+    assert_eq!(events.len(), 6);
+    assert_eq!(events[4]["data"]["transition"], "approve");
     assert_eq!(
-        events[2]["data"]["opinion"],
+        events[4]["data"]["opinion"],
         "经审查，合同合法合规，同意签订。"
     );
-    assert_eq!(events[2]["data"]["body_sha256"], draft["body_sha256"]);
+    assert_eq!(events[4]["data"]["body_sha256"], draft["body_sha256"]);
     assert_eq!(
-        events[1]["hash"], events[2]["prev_hash"],
+        events[3]["hash"], events[4]["prev_hash"],
         "each event seals the one before"
     );
 

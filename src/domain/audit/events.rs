@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{AuditEntry, AuditMeta, SubjectKind};
 use crate::domain::{
-    Agency, ContractDetail, ContractTransition, ContractVersion, Delegation, ExternalSignatory,
-    Judgment, JudgmentPayment, Role, User, Waiver,
+    Agency, Attachment, ContractDetail, ContractTransition, ContractVersion, Delegation, DraftFile,
+    ExternalSignatory, Facts, Judgment, JudgmentPayment, Role, User, Waiver,
 };
 
 impl AuditEntry {
@@ -113,6 +113,69 @@ impl AuditEntry {
             meta,
             "contract.body_replaced",
             data,
+        )
+    }
+
+    /// The Word or PDF file a body version was converted from.
+    pub fn draft_file_kept(draft: &DraftFile) -> Self {
+        let data = json!({
+            "body_version": draft.body_version,
+            "file_name": draft.file.file_name,
+            "media_type": draft.file.media_type,
+            "sha256": draft.file.sha256,
+        });
+        let meta = AuditMeta {
+            actor_id: Some(draft.uploaded_by),
+            at: draft.uploaded_at,
+        };
+        Self::new(
+            (SubjectKind::Contract, draft.contract_id),
+            meta,
+            "contract.draft_file_kept",
+            data,
+        )
+    }
+
+    pub fn material_added(attachment: &Attachment) -> Self {
+        let data = json!({
+            "attachment_id": attachment.id,
+            "kind": attachment.kind,
+            "file_name": attachment.file.file_name,
+            "size_bytes": attachment.file.size_bytes,
+            "sha256": attachment.file.sha256,
+        });
+        let meta = AuditMeta {
+            actor_id: Some(attachment.uploaded_by),
+            at: attachment.uploaded_at,
+        };
+        Self::new(
+            (SubjectKind::Contract, attachment.contract_id),
+            meta,
+            "contract.material_added",
+            data,
+        )
+    }
+
+    pub fn material_removed(contract_id: Uuid, attachment_id: Uuid, meta: AuditMeta) -> Self {
+        Self::new(
+            (SubjectKind::Contract, contract_id),
+            meta,
+            "contract.material_removed",
+            json!({ "attachment_id": attachment_id }),
+        )
+    }
+
+    pub fn facts_revised(
+        contract_id: Uuid,
+        before: &Facts,
+        after: &Facts,
+        meta: AuditMeta,
+    ) -> Self {
+        Self::new(
+            (SubjectKind::Contract, contract_id),
+            meta,
+            "contract.facts_revised",
+            json!({ "before": before, "after": after }),
         )
     }
 

@@ -2,8 +2,6 @@
 //! with findings marked, versions and their diff, the timeline, the opinion, the actions, the
 //! workflow diagram), revising a returned draft, and the signatory's view.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -16,14 +14,11 @@ use uuid::Uuid;
 use super::form::{Fields, SessionForm};
 use super::highlight::{Mark, body_html};
 use super::listing;
-use super::session::{Session, random_token};
+use super::session::Session;
 use super::{DoneQuery, PageResult, form_problem, notice_for, render, render_heavy, see_other};
-use crate::domain::ContractDraft;
 use crate::domain::Finding;
-use crate::domain::{
-    ContractState, ContractType, FieldError, FieldErrors, Money, NewContract, Outcome, Principal,
-    Role,
-};
+use crate::domain::{AnswerInput, AnswerKind, MaterialKind, SupplementPoint};
+use crate::domain::{ContractState, FieldErrors, Outcome, Principal, Role};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::ApiPath;
@@ -34,16 +29,10 @@ use crate::templates::markdown_to_html;
 
 /// The most findings the contract page lists (each with its waiver form); every finding is still
 /// marked in the text. A pathological draft must not make a page of tens of megabytes.
-const MAX_LISTED_FINDINGS: usize = 200;
+pub(super) const MAX_LISTED_FINDINGS: usize = 200;
 
 /// Lines of unchanged text shown around each change in a diff.
 const DIFF_CONTEXT_LINES: usize = 3;
-
-fn contract_types() -> Vec<Value> {
-    ContractType::iter()
-        .map(|t| context! { key => t.as_str(), label => t.label() })
-        .collect()
-}
 
 // ---- browsing ----------------------------------------------------------------------------
 
@@ -84,142 +73,6 @@ pub async fn list(
             ..listing::state_choices(&labels)
         },
     )
-}
-
-// ---- the new-contract form -------------------------------------------------------------
-
-pub async fn new_page(State(state): State<AppState>, session: Session) -> PageResult {
-    // The key makes a double-clicked or resent form create the contract once.
-    let key = random_token();
-    // Only the agency's signatories may be named: offer them all, the clerk keeps who signs.
-    let signers = state
-        .service
-        .signers_of_my_agency(&session.principal)
-        .await?
-        .join("\n");
-    let values = BTreeMap::from([
-        ("signatories", signers.as_str()),
-        ("idempotency_key", key.as_str()),
-    ]);
-    contract_form(&state, &session, StatusCode::OK, context! { values })
-}
-
-fn contract_form(
-    state: &AppState,
-    session: &Session,
-    status: StatusCode,
-    page: Value,
-) -> PageResult {
-    render(
-        state,
-        session,
-        status,
-        "contract_new.html",
-        context! { types => contract_types(), category_labels => state.service.category_labels(), ..page },
-    )
-}
-
-/// The draft as the form sent it; the uploaded `.md` file, when given, is the body. An amount
-/// that does not parse is reported together with every other invalid field.
-fn draft_from(fields: &Fields) -> Result<ContractDraft, Error> {
-    let amount = Money::parse_yuan(fields.get("amount"));
-    let signatories = fields
-        .get("signatories")
-        .split(['\n', ',', '，', ';', '；'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let body_markdown = fields
-        .file("body_file")
-        .unwrap_or_else(|| fields.get("body_markdown"))
-        .to_owned();
-    let draft = ContractDraft {
-        title: fields.get("title").to_owned(),
-        contract_type: fields.get("contract_type").to_owned(),
-        counterparty: fields.get("counterparty").to_owned(),
-        amount_fen: amount.as_ref().map_or(0, |m| m.fen()),
-        funding_source: fields.optional("funding_source"),
-        agency_party: fields.get("agency_party").to_owned(),
-        signatories,
-        body_markdown,
-    };
-    match amount {
-        Ok(_) => Ok(draft),
-        Err(message) => {
-            let mut errors = vec![FieldError {
-                field: "amount".into(),
-                message,
-            }];
-            if let Err(others) = NewContract::parse(draft) {
-                errors.extend(others.into_vec());
-            }
-            Err(Error::Invalid(errors))
-        }
-    }
-}
-
-/// The form's field names for the service's: the amount is typed in yuan, signatories in one box.
-fn form_field(field: &str) -> String {
-    if field == "amount_fen" {
-        "amount".into()
-    } else if field.starts_with("signatories") {
-        "signatories".into()
-    } else {
-        field.into()
-    }
-}
-
-pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageResult {
-    let SessionForm { session, fields } = form;
-    let mut values: BTreeMap<&str, String> = fields
-        .echo()
-        .into_iter()
-        .map(|(k, v)| (k, v.to_owned()))
-        .collect();
-    if let Some(uploaded) = fields.file("body_file") {
-        // Shown in the text box from now on, so that a rejected form loses nothing.
-        values.insert("body_markdown", uploaded.to_owned());
-        values.remove("body_file");
-    }
-    let sent = async {
-        let draft = draft_from(&fields)?;
-        if fields.get("intent") == "check" {
-            let report = state
-                .service
-                .screen_draft(&session.principal, draft.clone())
-                .await?;
-            let (mut findings, marks) = report_findings(&report);
-            findings.truncate(MAX_LISTED_FINDINGS);
-            let preview = body_html(&draft.body_markdown, &marks);
-            let report = context! { findings, checklist => report.checklist, preview };
-            return contract_form(
-                &state,
-                &session,
-                StatusCode::OK,
-                context! { values, report },
-            );
-        }
-        let key = fields.optional("idempotency_key");
-        let created = state
-            .service
-            .create_contract(&session.principal, draft, key)
-            .await?;
-        let id = created.into_inner().contract.id;
-        see_other(&format!("/contracts/{id}?done=created"))
-    }
-    .await;
-    match sent {
-        Ok(page) => Ok(page),
-        Err(error) => {
-            let (status, error, errors) = form_problem(error)?;
-            let errors: BTreeMap<String, String> = errors
-                .into_iter()
-                .map(|(field, message)| (form_field(&field), message))
-                .collect();
-            contract_form(&state, &session, status, context! { values, error, errors })
-        }
-    }
 }
 
 // ---- the contract page -----------------------------------------------------------------
@@ -263,7 +116,7 @@ fn step_notice(overview: &ContractOverview) -> Option<String> {
 
 /// Renders the contract page; `extra` adds a notice, an error with what the user typed, or a
 /// self-check report that replaces the stored findings.
-async fn contract_page(
+pub(super) async fn contract_page(
     state: &AppState,
     session: &Session,
     id: Uuid,
@@ -319,11 +172,16 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
     let may_waive = in_review
         && (principal.has(Role::Reviewer) || principal.has(Role::LeadReviewer))
         && !self_check;
-    let actions = action_forms(&o.available);
+    let open_points: Vec<&SupplementPoint> = o
+        .points
+        .iter()
+        .filter(|p| p.answered_at.is_none())
+        .collect();
+    let actions = action_forms(&o.available, !open_points.is_empty());
     let as_deputy: Vec<Value> = o
         .as_deputy
         .iter()
-        .map(|d| context! { delegator_id => d.delegator_id, delegator => d.delegator, actions => action_forms(&d.available) })
+        .map(|d| context! { delegator_id => d.delegator_id, delegator => d.delegator, actions => action_forms(&d.available, false) })
         .collect();
     let name_of = |id: &Uuid| o.people.get(id).cloned().unwrap_or_else(|| id.to_string());
     let history: Vec<Value> = o
@@ -340,6 +198,11 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
         && principal.has(Role::Submitter)
         && principal.agency_id == contract.agency_id;
     let may_check = principal.agency_id == contract.agency_id && principal.has(Role::Submitter);
+    let may_attach = may_check
+        && matches!(
+            contract.state,
+            ContractState::Draft | ContractState::RevisionRequested | ContractState::Approved
+        );
     context! {
         contract,
         type_label => contract.contract_type.label(),
@@ -355,18 +218,78 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
         may_sign => o.available.iter().any(|a| a.name == "sign"),
         opinion => o.opinion.as_deref().map(markdown_to_html),
         diagram => o.diagram,
+        may_attach,
+        materials => materials_context(&o),
+        open_points,
+        answer_kinds => AnswerKind::iter().map(|k| context! { key => k.as_str(), label => k.label() }).collect::<Vec<_>>(),
     }
 }
 
-/// The forms of the transitions one may fire, each saying what it needs.
-fn action_forms(available: &[AvailableTransition]) -> Vec<Value> {
+/// The materials part of the contract page: what is attached, what the type requires and
+/// whether it is there, the original draft file, the 补正 requests and the facts' revisions.
+fn materials_context(o: &ContractOverview) -> Value {
+    let attached: Vec<Value> = o
+        .attachments
+        .iter()
+        .map(|a| context! { a, kind_label => a.kind.label() })
+        .collect();
+    let required: Vec<Value> = o
+        .required_materials
+        .iter()
+        .map(|(kind, present)| context! { label => kind.label(), present })
+        .collect();
+    let missing: Vec<&str> = o
+        .required_materials
+        .iter()
+        .filter(|(_, present)| !present)
+        .map(|(kind, _)| kind.label())
+        .collect();
+    let kinds: Vec<Value> = MaterialKind::iter()
+        .map(|k| context! { key => k.as_str(), label => k.label() })
+        .collect();
+    let requests = supplement_requests(&o.points);
+    context! {
+        attached, required, missing, kinds, requests,
+        draft_file => o.draft_file,
+        fact_revisions => o.fact_revisions,
+    }
+}
+
+/// 补正 points grouped by the request that asked them, oldest first.
+fn supplement_requests(points: &[SupplementPoint]) -> Vec<Value> {
+    let mut requests: Vec<(Uuid, Vec<&SupplementPoint>)> = Vec::new();
+    for point in points {
+        match requests.iter_mut().find(|(id, _)| *id == point.request_id) {
+            Some((_, list)) => list.push(point),
+            None => requests.push((point.request_id, vec![point])),
+        }
+    }
+    requests
+        .into_iter()
+        .map(|(_, list)| {
+            let asked = list.first().map(|p| p.requested_at);
+            let points: Vec<Value> = list
+                .iter()
+                .map(|p| context! { p, answer_label => p.answer.map(AnswerKind::label) })
+                .collect();
+            context! { asked, points }
+        })
+        .collect()
+}
+
+/// The forms of the transitions one may fire, each saying what it needs: an opinion, the points
+/// of a 补正 request, or the answers to open points.
+fn action_forms(available: &[AvailableTransition], points_open: bool) -> Vec<Value> {
+    let needs = |a: &AvailableTransition, input: &str| a.requires.iter().any(|r| r == input);
     available
         .iter()
         .filter(|a| a.name != "sign") // signing happens on the signatory's page
         .map(|a| {
             context! {
                 name => a.name, label => a.label,
-                opinion => a.requires.iter().any(|r| r == "opinion"),
+                opinion => needs(a, "opinion"),
+                points => needs(a, "points"),
+                answers => needs(a, "answers") && points_open,
                 danger => matches!(a.name.as_str(), "reject" | "withdraw"),
             }
         })
@@ -400,7 +323,7 @@ fn stored_findings(stored: &[Finding]) -> (Vec<Value>, Vec<Mark>, bool) {
     (views, marks, false)
 }
 
-fn report_findings(report: &Report) -> (Vec<Value>, Vec<Mark>) {
+pub(super) fn report_findings(report: &Report) -> (Vec<Value>, Vec<Mark>) {
     let mut views = Vec::new();
     let mut marks = Vec::new();
     for (index, f) in report.findings.iter().enumerate() {
@@ -466,7 +389,7 @@ pub async fn fire(
         Ok(_) => see_other(&format!("/contracts/{id}?done={name}")),
         Err(error) => {
             let action = format!("{name}{}", fields.get("on_behalf_of").trim());
-            let typed = context! { action, opinion => fields.get("opinion") };
+            let typed = context! { action, opinion => fields.get("opinion"), points => fields.get("points") };
             refused(&state, &session, id, error, typed).await
         }
     }
@@ -513,9 +436,27 @@ fn transition_request(fields: &Fields) -> Result<TransitionRequest, Error> {
             opinion: fields.optional("opinion"),
             body_sha256: fields.optional("body_sha256"),
             on_behalf_of,
+            points: fields
+                .optional("points")
+                .map(|text| text.lines().map(str::to_owned).collect()),
+            answers: answers(fields),
         }),
         _ => Err(Error::Invalid(errors.into_vec())),
     }
+}
+
+/// The answers to open 补正 points, sent as `answer_N` (and `answer_note_N`) per point N.
+fn answers(fields: &Fields) -> Option<Vec<AnswerInput>> {
+    let answers: Vec<AnswerInput> = fields
+        .names()
+        .filter_map(|name| name.strip_prefix("answer_")?.parse::<i64>().ok())
+        .map(|point| AnswerInput {
+            point,
+            answer: fields.get(&format!("answer_{point}")).to_owned(),
+            note: fields.optional(&format!("answer_note_{point}")),
+        })
+        .collect();
+    (!answers.is_empty()).then_some(answers)
 }
 
 pub async fn waive(
@@ -539,61 +480,6 @@ pub async fn waive(
 }
 
 // ---- revising --------------------------------------------------------------------------
-
-pub async fn edit_page(
-    State(state): State<AppState>,
-    session: Session,
-    ApiPath(id): ApiPath<Uuid>,
-) -> PageResult {
-    let detail = state.service.get_contract(&session.principal, id).await?;
-    let values = context! {
-        body_markdown => detail.body_markdown,
-        expected_version => detail.contract.version,
-    };
-    render(
-        &state,
-        &session,
-        StatusCode::OK,
-        "contract_edit.html",
-        context! { contract => detail.contract, values },
-    )
-}
-
-pub async fn revise(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<Uuid>,
-    form: SessionForm,
-) -> PageResult {
-    let SessionForm { session, fields } = form;
-    let body = fields
-        .file("body_file")
-        .unwrap_or_else(|| fields.get("body_markdown"))
-        .to_owned();
-    let revised = async {
-        let expected = expected_version(&fields)
-            .map_err(|message| Error::invalid("expected_version", message))?;
-        state
-            .service
-            .replace_body(&session.principal, id, body.clone(), expected)
-            .await
-    }
-    .await;
-    match revised {
-        Ok(_) => see_other(&format!("/contracts/{id}?done=revised")),
-        Err(error) => {
-            let (status, error, errors) = form_problem(error)?;
-            let detail = state.service.get_contract(&session.principal, id).await?;
-            let values = context! { body_markdown => body, expected_version => fields.get("expected_version") };
-            render(
-                &state,
-                &session,
-                status,
-                "contract_edit.html",
-                context! { contract => detail.contract, values, error, errors },
-            )
-        }
-    }
-}
 
 // ---- versions --------------------------------------------------------------------------
 
@@ -695,10 +581,16 @@ pub async fn sign_page(
     render_heavy(&state, &session, StatusCode::OK, "sign.html", move || {
         let contract = &o.detail.contract;
         let approved = contract.approved_sha256.as_deref() == Some(contract.body_sha256.as_str());
+        let materials: Vec<Value> = o
+            .attachments
+            .iter()
+            .map(|a| context! { a, kind_label => a.kind.label() })
+            .collect();
         context! {
             contract,
             state_label => o.state_label,
             approved,
+            materials,
             body => approved.then(|| body_html(&o.detail.body_markdown, &[])),
             opinion => o.opinion.as_deref().map(markdown_to_html),
             may_sign => o.available.iter().any(|a| a.name == "sign"),
@@ -723,12 +615,5 @@ mod tests {
             .map(|line| line.get_attr("kind").unwrap().to_string())
             .collect();
         assert_eq!(kinds, ["same", "removed", "added", "same"]);
-    }
-
-    #[test]
-    fn form_fields_map_back_to_the_inputs() {
-        assert_eq!(form_field("amount_fen"), "amount");
-        assert_eq!(form_field("signatories[2]"), "signatories");
-        assert_eq!(form_field("title"), "title");
     }
 }

@@ -1,19 +1,22 @@
-//! Posted forms, URL-encoded or multipart (for uploaded `.md` files), read into name/value pairs
-//! after their CSRF field was checked against the session or the sign-in cookie.
+//! Posted forms, URL-encoded or multipart (for uploaded drafts and materials), read into
+//! name/value pairs and files after their CSRF field was checked against the session or the
+//! sign-in cookie.
 
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Multipart, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum_extra::extract::cookie::CookieJar;
 
 use super::session::{LOGIN_CSRF_COOKIE, Session, csrf_refused, tokens_match};
+use crate::domain::Upload;
 use crate::error::Error;
 use crate::http::AppState;
+use crate::http::upload;
 
 pub const CSRF_FIELD: &str = "csrf";
 
-/// The fields of a posted form, in order; a name may repeat (checkboxes).
+/// The fields of a posted form, in order (a name may repeat: checkboxes), and its files.
 #[derive(Debug, Default)]
-pub struct Fields(Vec<(String, String)>);
+pub struct Fields(Vec<(String, String)>, Vec<(String, Upload)>);
 
 impl Fields {
     /// The first value of `name`, or "" when absent.
@@ -30,10 +33,17 @@ impl Fields {
         (!value.is_empty()).then(|| value.to_owned())
     }
 
-    /// An uploaded file's text exactly as sent; `None` when no file was chosen.
-    pub fn file(&self, name: &str) -> Option<&str> {
-        let text = self.get(name);
-        (!text.is_empty()).then_some(text)
+    /// An uploaded file; `None` when no file was chosen.
+    pub fn file(&self, name: &str) -> Option<&Upload> {
+        self.1
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, upload)| upload)
+    }
+
+    /// Every field name, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(n, _)| n.as_str())
     }
 
     pub fn all(&self, name: &str) -> Vec<String> {
@@ -75,32 +85,9 @@ async fn read_fields(request: Request, state: &AppState) -> Result<Fields, Error
         .unwrap_or_default()
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        let mut multipart = Multipart::from_request(request, state)
-            .await
-            .map_err(malformed)?;
-        let mut fields = Vec::new();
-        while let Some(field) = multipart.next_field().await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                Error::PayloadTooLarge
-            } else {
-                malformed(e)
-            }
-        })? {
-            let name = field.name().unwrap_or_default().to_owned();
-            let is_file = field.file_name().is_some();
-            let bytes = field.bytes().await.map_err(malformed)?;
-            let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                Error::invalid(
-                    name.clone(),
-                    "上传的文件须为 UTF-8 编码的文本 / the uploaded file must be UTF-8 text",
-                )
-            })?;
-            if is_file && text.is_empty() {
-                continue; // a file input left empty
-            }
-            fields.push((name, text));
-        }
-        Ok(Fields(fields))
+        let limits = state.service.upload_limits();
+        let parts = upload::read(request, limits.file_bytes, state.http.max_body_bytes).await?;
+        Ok(Fields(parts.texts, parts.files))
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
             .await
@@ -111,7 +98,7 @@ async fn read_fields(request: Request, state: &AppState) -> Result<Fields, Error
                     malformed(rejection.body_text())
                 }
             })?;
-        Ok(Fields(pairs))
+        Ok(Fields(pairs, Vec::new()))
     } else {
         Err(Error::UnsupportedMediaType)
     }

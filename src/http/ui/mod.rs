@@ -6,10 +6,12 @@ mod admin;
 mod auth;
 mod contracts;
 mod delegations;
+mod drafts;
 mod form;
 mod highlight;
 mod home;
 mod listing;
+mod materials;
 mod pages;
 mod reports;
 mod session;
@@ -17,7 +19,7 @@ mod session;
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -38,6 +40,19 @@ fn sign_in_redirect(next: &str) -> Response {
 /// page, and a 401 as the way to the sign-in.
 pub type PageResult = Result<Response, Error>;
 
+/// The forms that take files: the upload reader holds them to the upload limit instead of the
+/// service-wide body limit.
+fn uploads() -> Router<AppState> {
+    Router::new()
+        .route("/contracts/new", get(drafts::new_page).post(drafts::create))
+        .route(
+            "/contracts/{id}/edit",
+            get(drafts::edit_page).post(drafts::revise),
+        )
+        .route("/contracts/{id}/attachments", post(materials::attach))
+        .layer(DefaultBodyLimit::disable())
+}
+
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
@@ -56,16 +71,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(delegations::revoke),
         )
         .route("/contracts", get(contracts::list))
-        .route(
-            "/contracts/new",
-            get(contracts::new_page).post(contracts::create),
-        )
+        .merge(uploads())
         .route("/contracts/{id}", get(contracts::page))
         .route("/contracts/{id}/check", post(contracts::self_check))
         .route(
-            "/contracts/{id}/edit",
-            get(contracts::edit_page).post(contracts::revise),
+            "/contracts/{id}/attachments/{attachment}",
+            get(materials::download_attachment),
         )
+        .route(
+            "/contracts/{id}/attachments/{attachment}/remove",
+            post(materials::remove),
+        )
+        .route("/contracts/{id}/draft", get(materials::download_draft))
         .route("/contracts/{id}/transitions/{name}", post(contracts::fire))
         .route(
             "/contracts/{id}/findings/{finding}/waive",
@@ -248,6 +265,9 @@ fn form_problem(error: Error) -> Result<(StatusCode, String, BTreeMap<String, St
         Error::Guard { .. } | Error::Conflict { .. } | Error::Forbidden(_) => {
             Ok((error.status(), error.to_string(), BTreeMap::new()))
         }
+        Error::MissingMaterials(_) | Error::FileTooLarge(_) => {
+            Ok((error.status(), error.detail(), BTreeMap::new()))
+        }
         other => Err(other),
     }
 }
@@ -281,6 +301,15 @@ pub(super) fn notice_for(done: &str) -> Option<&'static str> {
             "草稿已保存。提交前可先自查。/ Draft saved. You may self-check it before submitting."
         }
         "revised" => "新版本已保存。/ The new version was saved.",
+        "attached" => {
+            "材料已上传，其哈希已记录。/ The material was uploaded and its hash recorded."
+        }
+        "removed" => {
+            "材料已移除，记录保留在审计记录中。/ The material was removed; the audit trail keeps the record."
+        }
+        "request_materials" => {
+            "已退回补正，审查期限暂停计算。/ Returned for supplements; the review deadline is stopped."
+        }
         "waived" => {
             "已豁免该问题，理由已记入审计记录。/ Finding waived; the reason is in the audit trail."
         }

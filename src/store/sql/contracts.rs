@@ -6,12 +6,15 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::rows::{CONTRACT_COLUMNS, ContractRow, FROM_CONTRACTS};
-use super::{SqlStore, audit, idempotency, review, scope_cte, scope_params};
-use crate::domain::audit::AuditEntry;
-use crate::domain::{Contract, ContractDetail, ContractState, ContractVersion, Visibility};
+use super::{SqlStore, audit, documents, idempotency, review, scope_cte, scope_params};
+use crate::domain::audit::{AuditEntry, AuditMeta};
+use crate::domain::{
+    Contract, ContractDetail, ContractState, ContractVersion, DraftFile, Facts, FileContent,
+    Visibility,
+};
 use crate::store::{
-    BodyChange, ContractFilter, ContractStore, SavedResponse, StoreError, StoreResult,
-    TransitionRecord,
+    BodyChange, ContractFilter, ContractStore, FactRevision, FactsChange, SavedResponse,
+    StoreError, StoreResult, TransitionRecord,
 };
 
 #[derive(sqlx::FromRow)]
@@ -60,6 +63,7 @@ impl ContractStore for SqlStore {
     async fn create_contract(
         &self,
         detail: &ContractDetail,
+        original: Option<&FileContent<DraftFile>>,
         saved: Option<&SavedResponse>,
     ) -> StoreResult<()> {
         let c = &detail.contract;
@@ -108,6 +112,9 @@ impl ContractStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         audit::start(&mut tx, AuditEntry::contract_created(detail)).await?;
+        if let Some(original) = original {
+            documents::keep_draft_file(&mut tx, original).await?;
+        }
         if let Some(saved) = saved {
             idempotency::save(&mut tx, saved).await?;
         }
@@ -194,7 +201,7 @@ impl ContractStore for SqlStore {
         let (_writer, mut tx) = self.begin_write().await?;
         let bumped: Option<(i64,)> = sqlx::query_as(
             "UPDATE contracts SET version = version + 1, body_version = body_version + 1, updated_at = $1,
-                 approved_sha256 = NULL
+                 approved_sha256 = NULL, approved_manifest_sha256 = NULL
              WHERE id = $2 AND version = $3 AND body_version + 1 = $4
              RETURNING body_version",
         )
@@ -224,11 +231,114 @@ impl ContractStore for SqlStore {
             AuditEntry::body_replaced(change.contract_id, version),
         )
         .await?;
+        if let Some(original) = &change.original {
+            documents::keep_draft_file(&mut tx, original).await?;
+        }
         if let Some(transition) = transition {
             review::write_transition(&mut tx, transition).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %change.contract_id))]
+    async fn revise_facts(
+        &self,
+        change: &FactsChange,
+        transition: Option<&TransitionRecord>,
+    ) -> StoreResult<()> {
+        let facts = &change.after;
+        let (_writer, mut tx) = self.begin_write().await?;
+        let bumped = sqlx::query(
+            "UPDATE contracts SET version = version + 1, updated_at = $1, title = $2,
+                 contract_type = $3, counterparty = $4, amount_fen = $5, funding_source = $6,
+                 agency_party = $7, approved_sha256 = NULL, approved_manifest_sha256 = NULL
+             WHERE id = $8 AND version = $9",
+        )
+        .bind(change.changed_at)
+        .bind(&facts.title)
+        .bind(facts.contract_type.as_str())
+        .bind(&facts.counterparty)
+        .bind(facts.amount_fen)
+        .bind(&facts.funding_source)
+        .bind(&facts.agency_party)
+        .bind(change.contract_id)
+        .bind(change.expected_version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if bumped == 0 {
+            return Err(StoreError::Stale);
+        }
+        sqlx::query("DELETE FROM contract_signatories WHERE contract_id = $1")
+            .bind(change.contract_id)
+            .execute(&mut *tx)
+            .await?;
+        for email in &facts.signatories {
+            sqlx::query("INSERT INTO contract_signatories (contract_id, email) VALUES ($1, $2)")
+                .bind(change.contract_id)
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let json = |facts: &Facts| serde_json::to_string(facts).unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO fact_revisions (id, contract_id, before, after, changed_by, changed_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(change.id)
+        .bind(change.contract_id)
+        .bind(json(&change.before))
+        .bind(json(&change.after))
+        .bind(change.changed_by)
+        .bind(change.changed_at)
+        .execute(&mut *tx)
+        .await?;
+        let meta = AuditMeta {
+            actor_id: Some(change.changed_by),
+            at: change.changed_at,
+        };
+        let entry = AuditEntry::facts_revised(change.contract_id, &change.before, facts, meta);
+        audit::append(&mut tx, entry).await?;
+        if let Some(transition) = transition {
+            review::write_transition(&mut tx, transition).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %contract_id))]
+    async fn fact_revisions(&self, contract_id: Uuid) -> StoreResult<Vec<FactRevision>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: Uuid,
+            before: String,
+            after: String,
+            changed_by: Uuid,
+            changed_at: DateTime<Utc>,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, before, after, changed_by, changed_at FROM fact_revisions
+             WHERE contract_id = $1 ORDER BY changed_at, id",
+        )
+        .bind(contract_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let parse = |text: &str| {
+                    serde_json::from_str(text)
+                        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+                };
+                Ok(FactRevision {
+                    id: row.id,
+                    before: parse(&row.before)?,
+                    after: parse(&row.after)?,
+                    changed_by: row.changed_by,
+                    changed_at: row.changed_at,
+                })
+            })
+            .collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %contract_id))]

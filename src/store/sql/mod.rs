@@ -9,6 +9,7 @@ mod audit;
 mod contracts;
 mod delegations;
 mod directory;
+mod documents;
 mod idempotency;
 mod judgments;
 mod outbox;

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::rows::{CONTRACT_COLUMNS, ContractRow, FROM_CONTRACTS};
 use super::{
-    Conn, SqlStore, UP_CTE, audit, idempotency, outbox, scope_cte, scope_params, screening,
-    unique_as_duplicate,
+    Conn, SqlStore, UP_CTE, audit, documents, idempotency, outbox, scope_cte, scope_params,
+    screening, unique_as_duplicate,
 };
 use crate::domain::audit::AuditEntry;
 use crate::domain::{Contract, ContractState, ContractTransition, Outcome, Visibility};
@@ -92,7 +92,9 @@ pub(super) async fn write_transition(conn: &mut Conn, t: &TransitionRecord) -> S
     let step = &t.step;
     let moved: Option<(Uuid,)> = sqlx::query_as(
         "UPDATE contracts SET state = $1, version = version + 1, due_at = $2, updated_at = $3,
-             approved_sha256 = CASE WHEN $4 THEN $5 ELSE approved_sha256 END
+             approved_sha256 = CASE WHEN $4 THEN $5 ELSE approved_sha256 END,
+             approved_manifest_sha256 = CASE WHEN $4 THEN $9 ELSE approved_manifest_sha256 END,
+             clock_paused_days = $10
          WHERE id = $6 AND version = $7 AND state = $8
          RETURNING id",
     )
@@ -104,6 +106,8 @@ pub(super) async fn write_transition(conn: &mut Conn, t: &TransitionRecord) -> S
     .bind(t.contract_id)
     .bind(t.expected_version)
     .bind(step.from_state.as_str())
+    .bind(&t.approved_manifest_sha256)
+    .bind(t.clock_paused_days)
     .fetch_optional(&mut *conn)
     .await?;
     if moved.is_none() {
@@ -134,6 +138,7 @@ pub(super) async fn write_transition(conn: &mut Conn, t: &TransitionRecord) -> S
     if let Some(screening) = &t.screening {
         screening::write(conn, t.contract_id, screening, step.at).await?;
     }
+    documents::write_supplement(conn, t).await?;
     let entry = AuditEntry::transition(t.contract_id, step, &t.workflow);
     audit::append(conn, entry).await
 }

@@ -23,7 +23,9 @@ pub(super) struct ContractRow {
     body_version: i64,
     body_sha256: String,
     approved_sha256: Option<String>,
+    approved_manifest_sha256: Option<String>,
     due_at: Option<DateTime<Utc>>,
+    clock_paused_days: Option<i64>,
     workflow_id: String,
     workflow_version: i64,
     created_by: Uuid,
@@ -47,7 +49,9 @@ impl From<ContractRow> for Contract {
             body_version: row.body_version,
             body_sha256: row.body_sha256,
             approved_sha256: row.approved_sha256,
+            approved_manifest_sha256: row.approved_manifest_sha256,
             due_at: row.due_at,
+            clock_paused_days: row.clock_paused_days,
             workflow_id: row.workflow_id,
             workflow_version: row.workflow_version,
             created_by: row.created_by,
@@ -61,7 +65,8 @@ impl From<ContractRow> for Contract {
 pub(super) const CONTRACT_COLUMNS: &str =
     "c.id, c.agency_id, c.title, c.contract_type, c.counterparty,
         c.amount_fen, c.funding_source, c.agency_party, c.state, c.version, c.body_version,
-        v.sha256 AS body_sha256, c.approved_sha256, c.due_at, c.workflow_id, c.workflow_version,
+        v.sha256 AS body_sha256, c.approved_sha256, c.approved_manifest_sha256, c.due_at,
+        c.clock_paused_days, c.workflow_id, c.workflow_version,
         c.created_by, c.created_at, c.updated_at";
 
 /// Contracts joined with their current body version.
