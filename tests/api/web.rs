@@ -24,6 +24,7 @@ on_both_backends!(
     sign_in_goes_only_to_local_paths,
     a_department_admin_cannot_make_an_auditor_in_the_pages,
     hostile_bodies_render_within_bounds_and_the_service_keeps_answering,
+    a_word_draft_survives_a_refused_form_and_a_damaged_one_is_named,
 );
 
 const GUARANTEE_BODY: &str = "# 校舍维修工程施工合同\n\n## 第三条 工程款支付\n\n1. 本工程由乙方垫资施工。\n2. 按月完成工程量的百分之八十支付进度款。\n";
@@ -1480,4 +1481,66 @@ async fn hostile_bodies_render_within_bounds_and_the_service_keeps_answering(app
         html.contains("未在此列出"),
         "the findings beyond the list are counted"
     );
+}
+
+/// A Word draft that converted is kept through a refused form (its text shown, the file carried
+/// along), so the clerk fixes the field and saves without choosing it again; a damaged file is
+/// refused with the reason beside its input and everything typed kept.
+async fn a_word_draft_survives_a_refused_form_and_a_damaged_one_is_named(app: TestApp) {
+    let world = World::build(&app).await;
+    let clerk = Browser::signed_in(&app, "clerk@a.gov.cn").await;
+    let docx = crate::office_files::flagged_docx();
+    let form = Form::new()
+        .text("title", "维修工程")
+        .text("contract_type", "construction")
+        .text("counterparty", "示范建工集团有限公司")
+        .text("agency_party", "甲方")
+        .text("amount", "十万")
+        .text("funding_source", "2027年度部门预算")
+        .text("signatories", "signer@a.gov.cn")
+        .text("intent", "save")
+        .part("draft", Part::bytes(docx.clone()).file_name("维修合同.docx"));
+    let refused = clerk.submit_multipart("/contracts/new", form).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("id=\"amount-error\""), "{html}");
+    assert!(html.contains("第三条 工程款支付"), "the converted text is shown: {html}");
+    let kept = text_input(&html, "kept_draft");
+    assert!(!kept.is_empty(), "the file is carried along");
+    let body = html
+        .split("name=\"body_markdown\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').nth(1))
+        .and_then(|rest| rest.split("</textarea").next())
+        .unwrap()
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"");
+
+    // Fixed and saved without choosing the file again: the original is kept.
+    let form = contract_form("维修工程", &body)
+        .text("intent", "save")
+        .text("kept_draft", kept)
+        .text("kept_draft_name", "维修合同.docx");
+    let saved = clerk.submit_multipart("/contracts/new", form).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let id = contract_id(&location(&saved));
+    let original = app
+        .get(&format!("/api/v1/contracts/{id}/draft"), &world.submitter_a)
+        .await;
+    assert_eq!(original.status(), StatusCode::OK);
+    assert_eq!(original.bytes().await.unwrap().as_ref(), docx.as_slice());
+    let (_, page) = clerk.page(&format!("/contracts/{id}")).await;
+    assert!(page.contains("维修合同.docx"), "the page names the original");
+
+    let form = contract_form("坏文件", "")
+        .text("intent", "save")
+        .part("draft", Part::bytes(b"PK\x03\x04broken".to_vec()).file_name("坏.docx"));
+    let refused = clerk.submit_multipart("/contracts/new", form).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("id=\"draft-error\"") && html.contains("损坏"), "{html}");
+    assert!(html.contains("value=\"坏文件\""), "what was typed stays");
 }
