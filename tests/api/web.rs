@@ -1499,12 +1499,18 @@ async fn a_word_draft_survives_a_refused_form_and_a_damaged_one_is_named(app: Te
         .text("funding_source", "2027年度部门预算")
         .text("signatories", "signer@a.gov.cn")
         .text("intent", "save")
-        .part("draft", Part::bytes(docx.clone()).file_name("维修合同.docx"));
+        .part(
+            "draft",
+            Part::bytes(docx.clone()).file_name("维修合同.docx"),
+        );
     let refused = clerk.submit_multipart("/contracts/new", form).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = refused.text().await.unwrap();
     assert!(html.contains("id=\"amount-error\""), "{html}");
-    assert!(html.contains("第三条 工程款支付"), "the converted text is shown: {html}");
+    assert!(
+        html.contains("第三条 工程款支付"),
+        "the converted text is shown: {html}"
+    );
     let kept = text_input(&html, "kept_draft");
     assert!(!kept.is_empty(), "the file is carried along");
     let body = html
@@ -1533,14 +1539,21 @@ async fn a_word_draft_survives_a_refused_form_and_a_damaged_one_is_named(app: Te
     assert_eq!(original.status(), StatusCode::OK);
     assert_eq!(original.bytes().await.unwrap().as_ref(), docx.as_slice());
     let (_, page) = clerk.page(&format!("/contracts/{id}")).await;
-    assert!(page.contains("维修合同.docx"), "the page names the original");
+    assert!(
+        page.contains("维修合同.docx"),
+        "the page names the original"
+    );
 
-    let form = contract_form("坏文件", "")
-        .text("intent", "save")
-        .part("draft", Part::bytes(b"PK\x03\x04broken".to_vec()).file_name("坏.docx"));
+    let form = contract_form("坏文件", "").text("intent", "save").part(
+        "draft",
+        Part::bytes(b"PK\x03\x04broken".to_vec()).file_name("坏.docx"),
+    );
     let refused = clerk.submit_multipart("/contracts/new", form).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = refused.text().await.unwrap();
-    assert!(html.contains("id=\"draft-error\"") && html.contains("损坏"), "{html}");
+    assert!(
+        html.contains("id=\"draft-error\"") && html.contains("损坏"),
+        "{html}"
+    );
     assert!(html.contains("value=\"坏文件\""), "what was typed stays");
 }
