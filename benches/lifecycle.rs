@@ -76,11 +76,11 @@ async fn start(
     let app = App::build(settings).await?;
     let service = app.service().clone();
     let root = service
-        .create_agency(Caller::Operator, "压测市人民政府", None)
+        .create_agency(Caller::Operator, "压测市人民政府", None, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let dept = service
-        .create_agency(Caller::Operator, "压测局", Some(root.id))
+        .create_agency(Caller::Operator, "压测局", Some(root.id), None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for (email, agency, role) in [
@@ -166,7 +166,7 @@ async fn client_loop(
     for i in 0..count {
         let contract = json!({
             "title": format!("压测合同 {i}"),
-            "contract_type": "procurement",
+            "contract_type": "service",
             "counterparty": "压测供应商有限公司",
             "amount_fen": 1_000_000,
             "funding_source": "年度预算",

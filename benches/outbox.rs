@@ -72,7 +72,7 @@ async fn service(dir: &std::path::Path) -> anyhow::Result<(Service, SharedStore,
     let service = App::build(settings).await?.service().clone();
     let fail = |e: contract_review::error::Error| anyhow::anyhow!("{e}");
     let agency = service
-        .create_agency(Caller::Operator, "邮件压测局", None)
+        .create_agency(Caller::Operator, "邮件压测局", None, None)
         .await
         .map_err(fail)?;
     let user = service

@@ -108,13 +108,22 @@ async fn service(global: &GlobalArgs) -> anyhow::Result<Service> {
 async fn admin(global: &GlobalArgs, command: AdminCommand) -> anyhow::Result<()> {
     let service = service(global).await?;
     match command {
-        AdminCommand::CreateAgency { name, parent } => {
+        AdminCommand::CreateAgency {
+            name,
+            parent,
+            opinion_prefix,
+        } => {
             let parent_id = match parent {
                 Some(parent) => Some(service.agency_named(&parent).await.map_err(anyhow_of)?.id),
                 None => None,
             };
             let agency = service
-                .create_agency(Caller::Operator, &name, parent_id)
+                .create_agency(
+                    Caller::Operator,
+                    &name,
+                    parent_id,
+                    opinion_prefix.as_deref(),
+                )
                 .await
                 .map_err(anyhow_of)?;
             println!("{}", serde_json::to_string(&agency)?);

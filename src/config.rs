@@ -622,6 +622,9 @@ pub enum AdminCommand {
         /// The parent agency's name.
         #[arg(long)]
         parent: Option<String>,
+        /// For a legal-affairs office: the prefix of its review letters' 文号, e.g. 示司审.
+        #[arg(long)]
+        opinion_prefix: Option<String>,
     },
     /// Create a user; the password is read from standard input.
     CreateUser {

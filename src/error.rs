@@ -158,7 +158,7 @@ impl Error {
             Error::MissingMaterials(missing) => {
                 let labels: Vec<&str> = missing.iter().map(|k| k.label()).collect();
                 format!(
-                    "提交审查前须上传以下材料 / upload these materials before submitting: {}",
+                    "送审前须上传以下材料 / upload these materials before submitting: {}",
                     labels.join("；")
                 )
             }

@@ -160,6 +160,9 @@ pub struct Contract {
     /// While returned for 补正: the working days the stopped clock kept, given back on resubmission.
     #[serde(default)]
     pub clock_paused_days: Option<i64>,
+    /// The 文号 of the latest review letter, once a review decision was made.
+    #[serde(default)]
+    pub opinion_number: Option<String>,
     /// The workflow the contract started under; it finishes under the same rules.
     pub workflow_id: String,
     pub workflow_version: i64,

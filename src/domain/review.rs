@@ -61,6 +61,9 @@ pub struct ContractTransition {
     /// The reviewer a deputy acted for.
     pub on_behalf_of: Option<Uuid>,
     pub opinion: Option<String>,
+    /// The 文号 of the review letter this decision issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opinion_number: Option<String>,
     pub body_version: i64,
     pub body_sha256: String,
     pub at: DateTime<Utc>,

@@ -29,6 +29,9 @@ pub struct CreateAgencyRequest {
     pub name: String,
     /// The parent agency; it must lie within the admin's own agency's subtree.
     pub parent_id: Uuid,
+    /// The prefix of the 文号 of the review letters the agency issues, e.g. 示司审.
+    #[serde(default)]
+    pub opinion_prefix: Option<String>,
 }
 
 /// Create an agency below one the admin manages.
@@ -50,6 +53,7 @@ async fn create_agency(
             Caller::User(&auth.principal),
             &request.name,
             Some(request.parent_id),
+            request.opinion_prefix.as_deref(),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(agency)))

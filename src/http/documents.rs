@@ -165,8 +165,14 @@ where
 }
 
 /// A stored file as a download.
-fn download<T>(file: FileContent<T>, name: &str, media_type: &str) -> Response {
-    let mut response = file.bytes.into_response();
+pub(crate) fn download<T>(file: FileContent<T>, name: &str, media_type: &str) -> Response {
+    file_download(file.bytes, name, media_type)
+}
+
+/// Bytes served as a file to save, never rendered in place: `Content-Disposition: attachment`
+/// with the name, and `nosniff`.
+pub(crate) fn file_download(bytes: Vec<u8>, name: &str, media_type: &str) -> Response {
+    let mut response = bytes.into_response();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(media_type) {
         headers.insert(header::CONTENT_TYPE, value);

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
+use super::documents::file_download;
 use super::extract::{ApiJson, ApiPath, Auth};
 use super::idempotency::{IdempotencyKey, respond};
 use crate::domain::{AnswerInput, ContractDetail, ContractTransition};
@@ -145,12 +146,16 @@ async fn events(
     ))
 }
 
-/// The review opinion letter (合法性审查意见书) of the latest decision, as Markdown or HTML
-/// (`Accept: text/html`).
+/// The media type of a Word document.
+pub(crate) const DOCX: &str =
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// The review opinion letter (合法性审查意见书) of the latest decision: Markdown, HTML
+/// (`Accept: text/html`) or a Word `.docx` to print on the office's letterhead.
 #[utoipa::path(get, path = "/contracts/{id}/opinion", tag = "workflow", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The letter", content((String = "text/markdown"), (String = "text/html"))),
+        (status = 200, description = "The letter", content((String = "text/markdown"), (String = "text/html"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contract in view, or no decision yet", body = Problem, content_type = "application/problem+json"),
     )
@@ -162,19 +167,24 @@ async fn opinion(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response> {
     let letter = state.service.opinion_letter(&auth.principal, id).await?;
-    let wants_html = headers
+    let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    let (content_type, body) = if wants_html {
-        ("text/html; charset=utf-8", letter.html)
+        .unwrap_or_default();
+    let mut response = if accept.contains(DOCX) {
+        file_download(letter.docx()?, &letter.file_name(), DOCX)
     } else {
-        ("text/markdown; charset=utf-8", letter.markdown)
+        let (content_type, body) = if accept.contains("text/html") {
+            ("text/html; charset=utf-8", letter.html)
+        } else {
+            ("text/markdown; charset=utf-8", letter.markdown)
+        };
+        let mut response = body.into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response
     };
-    let mut response = body.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("accept"));

@@ -118,6 +118,7 @@ impl Service {
                 approved_manifest_sha256: None,
                 due_at: None,
                 clock_paused_days: None,
+                opinion_number: None,
                 workflow_id: workflow.id.clone(),
                 workflow_version: workflow.version,
                 created_by: principal.user_id,

@@ -16,11 +16,14 @@ pub const DEMO_PASSWORD: &str = "demo-pass-2026";
 const CITY: &str = "示范市人民政府";
 const EDUCATION: &str = "示范市教育局";
 const HOUSING: &str = "示范市住房和城乡建设局";
+/// The city's legal office numbers its review letters 示府法审〔2026〕N号.
+const CITY_LETTER_PREFIX: &str = "示府法审";
 
 /// A login the demo created, to print for the newcomer.
 #[derive(Debug, Clone)]
 pub struct DemoLogin {
     pub email: &'static str,
+    pub name: &'static str,
     pub role: &'static str,
     pub agency: &'static str,
 }
@@ -28,31 +31,37 @@ pub struct DemoLogin {
 const LOGINS: [DemoLogin; 6] = [
     DemoLogin {
         email: "admin@demo.gov.cn",
+        name: "王建国",
         role: "admin",
         agency: CITY,
     },
     DemoLogin {
         email: "reviewer@demo.gov.cn",
+        name: "李明",
         role: "reviewer",
         agency: CITY,
     },
     DemoLogin {
         email: "lead@demo.gov.cn",
+        name: "张华",
         role: "lead_reviewer",
         agency: CITY,
     },
     DemoLogin {
         email: "auditor@demo.gov.cn",
+        name: "赵敏",
         role: "auditor",
         agency: CITY,
     },
     DemoLogin {
         email: "clerk@edu.demo.gov.cn",
+        name: "陈静",
         role: "submitter",
         agency: EDUCATION,
     },
     DemoLogin {
         email: "signer@edu.demo.gov.cn",
+        name: "刘洋",
         role: "signatory",
         agency: EDUCATION,
     },
@@ -123,7 +132,11 @@ impl Service {
         match self.agency_named(name).await {
             Ok(agency) => Ok(agency.id),
             Err(Error::NotFound(_)) => {
-                Ok(self.create_agency(Caller::Operator, name, parent).await?.id)
+                let prefix = parent.is_none().then_some(CITY_LETTER_PREFIX);
+                Ok(self
+                    .create_agency(Caller::Operator, name, parent, prefix)
+                    .await?
+                    .id)
             }
             Err(other) => Err(other),
         }
@@ -136,7 +149,7 @@ impl Service {
         let agency = self.agency_named(login.agency).await?;
         let input = UserInput {
             email: login.email.to_owned(),
-            name: format!("演示{} Demo {}", login.role, login.role),
+            name: login.name.to_owned(),
             agency_id: agency.id,
             roles: vec![login.role.to_owned()],
             password: DEMO_PASSWORD.to_owned(),

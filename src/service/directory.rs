@@ -37,12 +37,32 @@ fn require_admin(principal: &Principal) -> Result<()> {
     }
 }
 
+/// A 文号 prefix as typed: a few characters, nothing that would break the number's form.
+fn letter_prefix(raw: &str) -> std::result::Result<String, String> {
+    let prefix = bounded_text(raw, 16)?;
+    if prefix
+        .chars()
+        .any(|c| c.is_whitespace() || "〔〕[]()（）".contains(c) || c.is_ascii_digit())
+    {
+        return Err("文号前缀不能含空格、括号或数字，如“示司审” / the prefix may not hold spaces, brackets or digits, e.g. 示司审".into());
+    }
+    Ok(prefix)
+}
+
+/// Who may list the agencies in their view: admins and auditors, and the reviewers who keep the
+/// court-judgment register of the agencies in their jurisdiction.
 fn require_directory_reader(principal: &Principal) -> Result<()> {
-    if principal.has(Role::Admin) || principal.has(Role::Auditor) {
+    let readers = [
+        Role::Admin,
+        Role::Auditor,
+        Role::Reviewer,
+        Role::LeadReviewer,
+    ];
+    if readers.iter().any(|role| principal.has(*role)) {
         Ok(())
     } else {
         Err(Error::forbidden(
-            "需要管理员或审计员角色 / the admin or auditor role is required",
+            "需要管理员、审计员或审查人角色 / the admin, auditor or reviewer role is required",
         ))
     }
 }
@@ -94,21 +114,29 @@ impl Service {
         }
     }
 
+    /// `opinion_prefix` numbers the office's review letters (示司审 in 示司审〔2026〕12号).
+    ///
     /// # Errors
-    /// 403 without the admin role; 422 for a bad name or a parent outside the admin's
-    /// jurisdiction (admins cannot create root agencies); 409 when the name is taken.
+    /// 403 without the admin role; 422 for a bad name or prefix, or a parent outside the admin's
+    /// jurisdiction (admins cannot create root agencies); 409 when the name or prefix is taken.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_agency(
         &self,
         actor: Caller<'_>,
         name: &str,
         parent_id: Option<Uuid>,
+        opinion_prefix: Option<&str>,
     ) -> Result<Agency> {
         if let Caller::User(principal) = actor {
             require_admin(principal)?;
         }
         let name = bounded_text(name, MAX_NAME_CHARS)
             .map_err(|message| Error::invalid("name", message))?;
+        let opinion_prefix = opinion_prefix
+            .filter(|p| !p.trim().is_empty())
+            .map(letter_prefix)
+            .transpose()
+            .map_err(|message| Error::invalid("opinion_prefix", message))?;
         match (parent_id, actor) {
             (Some(parent), _) => {
                 if self.store.agency(parent).await?.is_none() {
@@ -133,6 +161,7 @@ impl Service {
             id: Uuid::now_v7(),
             name,
             parent_id,
+            opinion_prefix,
             created_at: audit.at,
         };
         self.store.create_agency(&agency, audit).await?;

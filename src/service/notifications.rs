@@ -13,7 +13,7 @@ use crate::domain::{Contract, OutboxStatus, OutgoingMail, QueuedMail};
 use crate::domain::{Money, Principal, Role};
 use crate::error::{Error, Result};
 use crate::screening::Severity;
-use crate::store::ReminderMail;
+use crate::store::{ReminderMail, ScreeningRecord};
 use crate::workflow::calendar::beijing_date;
 use crate::workflow::definition::{Audience, Outcome};
 use crate::workflow::{Effect, Plan};
@@ -28,6 +28,7 @@ impl Service {
         situation: &Situation,
         plan: &Plan,
         after: &Contract,
+        screening: Option<&ScreeningRecord>,
     ) -> Result<Vec<OutgoingMail>> {
         let mut mails = Vec::new();
         for effect in &plan.effects {
@@ -41,7 +42,9 @@ impl Service {
             if recipients.is_empty() {
                 continue;
             }
-            let mut context = self.mail_context(after, plan.opinion.as_deref()).await?;
+            let mut context = self
+                .mail_context(after, plan.opinion.as_deref(), screening)
+                .await?;
             context["points"] = serde_json::json!(plan.points);
             let rendered = self.templates.render_email(event, &context)?;
             mails.extend(recipients.into_iter().map(|recipient| OutgoingMail {
@@ -120,11 +123,13 @@ impl Service {
         Ok(users.into_iter().map(|u| u.email).collect())
     }
 
-    /// What the e-mail templates can use.
+    /// What the e-mail templates can use. `screening` is the screen the same transaction stores
+    /// (on submission): the mail must tell its findings, not the ones of the version before.
     async fn mail_context(
         &self,
         contract: &Contract,
         opinion: Option<&str>,
+        screening: Option<&ScreeningRecord>,
     ) -> Result<serde_json::Value> {
         let agency = self
             .store
@@ -132,22 +137,33 @@ impl Service {
             .await?
             .map(|a| a.name)
             .unwrap_or_default();
-        let findings = self
-            .store
-            .findings(contract.id, contract.body_version)
-            .await?;
-        let blocking = findings
-            .iter()
-            .filter(|f| f.severity == Severity::Block.as_str() && f.waived_at.is_none())
-            .count();
-        let findings_summary = if findings.is_empty() {
-            "自动审查未发现问题 / The automatic screen found nothing.".to_owned()
+        let (total, blocking) = match screening {
+            Some(record) => (
+                record.findings.len(),
+                record
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Block.as_str())
+                    .count(),
+            ),
+            None => {
+                let findings = self
+                    .store
+                    .findings(contract.id, contract.body_version)
+                    .await?;
+                let open_blocking = findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Block.as_str() && f.waived_at.is_none())
+                    .count();
+                (findings.len(), open_blocking)
+            }
+        };
+        let findings_summary = if total == 0 {
+            "自动审查未发现问题。".to_owned()
+        } else if blocking == 0 {
+            format!("自动审查提示 {total} 项问题，均为提示事项，请审查人核实。")
         } else {
-            format!(
-                "自动审查发现 {} 项问题，其中 {blocking} 项须处理后方可通过 / The automatic screen found {} issues, {blocking} of them blocking.",
-                findings.len(),
-                findings.len()
-            )
+            format!("自动审查发现 {total} 项问题，其中 {blocking} 项须修改或经核实排除后方可通过。")
         };
         let due_at = contract.due_at.map_or_else(
             || "—".to_owned(),
@@ -197,7 +213,7 @@ impl Service {
             }
             let rendered = self
                 .templates
-                .render_email(kind, self.mail_context(&contract, None).await?)?;
+                .render_email(kind, self.mail_context(&contract, None, None).await?)?;
             reminders.extend(recipients.into_iter().map(|recipient| ReminderMail {
                 kind,
                 day,

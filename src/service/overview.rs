@@ -31,6 +31,8 @@ pub struct ContractOverview {
     pub checklist: Option<serde_json::Value>,
     pub versions: Vec<VersionView>,
     pub history: Vec<ContractTransition>,
+    /// Each step of `history` in words.
+    pub history_words: Vec<String>,
     pub events: Vec<AuditEventView>,
     /// Names of everyone who acted on the contract, by user id.
     pub people: BTreeMap<Uuid, String>,
@@ -134,6 +136,10 @@ impl Service {
         let screening = self.stored_screening(id, contract.body_version).await?;
         let versions = self.version_list(id).await?;
         let history = self.store.contract_transitions(id).await?;
+        let history_words = history
+            .iter()
+            .map(|t| definition.step_in_words(&t.transition, t.from_state, t.to_state))
+            .collect();
         let events = audit_views(self.store.audit_trail(SubjectKind::Contract, id).await?);
         let mut people = BTreeMap::new();
         let actors = events.iter().filter_map(|e| e.actor_id).chain(
@@ -174,6 +180,7 @@ impl Service {
             checklist: screening.checklist,
             versions,
             history,
+            history_words,
             events,
             people,
             available,

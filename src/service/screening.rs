@@ -197,13 +197,13 @@ impl Service {
         let situation = self.situation(principal, id, None).await?;
         if !principal.has(Role::Reviewer) && !principal.has(Role::LeadReviewer) {
             return Err(Error::forbidden(
-                "只有审查人可以豁免审查发现 / only reviewers can waive findings",
+                "只有审查人可以经核实排除审查发现 / only reviewers can waive findings",
             ));
         }
         let reason = text_block(reason, MAX_REASON_CHARS).map_err(|problem| {
             Error::invalid(
                 "reason",
-                format!("须填写豁免理由（最多 2000 字）/ a reason of at most 2,000 characters is required: {problem}"),
+                format!("须填写排除理由（最多 2000 字）/ a reason of at most 2,000 characters is required: {problem}"),
             )
         })?;
         let contract = &situation.detail.contract;
@@ -216,7 +216,7 @@ impl Service {
         if situation.facts().authors.contains(&principal.user_id) {
             return Err(Error::Guard {
                 guard: "not_submitter",
-                reason: "起草或提交合同的人不能豁免其审查发现 / whoever drafted or submitted a contract may not waive its findings".into(),
+                reason: "起草或提交合同的人不能排除其审查发现 / whoever drafted or submitted a contract may not waive its findings".into(),
             });
         }
         if situation.definition.deciders(contract.state).is_empty() {

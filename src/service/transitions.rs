@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -17,7 +17,7 @@ use crate::domain::{
 };
 use crate::domain::{ContractState, Principal, Roles, Visibility};
 use crate::error::{Error, Result, stale};
-use crate::store::{SupplementStep, TransitionRecord};
+use crate::store::{Numbering, SupplementStep, TransitionRecord};
 use crate::workflow::calendar::{Clock, beijing_date};
 use crate::workflow::engine::{self, Available};
 use crate::workflow::{Actor, ContractFacts, Definition, Effect, Inputs, Plan, Refusal, Standing};
@@ -49,6 +49,7 @@ pub struct AvailableTransition {
 /// A principal's or a delegator's standing, owned, so that the engine can borrow it.
 struct Party {
     user_id: Uuid,
+    agency_id: Uuid,
     email: String,
     roles: Roles,
     own_agency: bool,
@@ -110,6 +111,12 @@ impl Situation {
 
     fn on_behalf_of(&self) -> Option<Uuid> {
         self.delegator.as_ref().map(|d| d.user_id)
+    }
+
+    /// The office in whose name a decision is issued: the deciding reviewer's agency (the
+    /// delegator's, for a deputy).
+    fn deciding_office(&self) -> Uuid {
+        self.delegator.as_ref().unwrap_or(&self.me).agency_id
     }
 
     /// The user who acts.
@@ -191,6 +198,7 @@ impl Service {
             .await?;
         let me = Party {
             user_id: principal.user_id,
+            agency_id: principal.agency_id,
             email: principal.email.clone(),
             roles: principal.roles.clone(),
             own_agency: principal.agency_id == contract.agency_id,
@@ -206,6 +214,7 @@ impl Service {
             .collect();
         let delegator = delegator.map(|(user, roles)| Party {
             user_id: user.id,
+            agency_id: user.agency_id,
             own_agency: user.agency_id == contract.agency_id,
             in_jurisdiction: facts.within[1],
             email: user.email,
@@ -291,6 +300,7 @@ impl Service {
                 actor_id: situation.me.user_id,
                 on_behalf_of: situation.on_behalf_of(),
                 opinion: plan.opinion.clone(),
+                opinion_number: None,
                 body_version,
                 body_sha256: body_sha256.to_owned(),
                 at,
@@ -308,8 +318,12 @@ impl Service {
             },
             mails: Vec::new(),
             screening: None,
+            numbering: None,
             workflow: situation.definition.key(),
         };
+        if plan.outcome.is_some_and(|o| o.is_decision()) {
+            record.numbering = Some(self.numbering(situation.deciding_office(), at).await?);
+        }
         let after = detail_after(&situation.detail, &record);
         if plan.effects.contains(&Effect::Screen) {
             record.screening = Some(
@@ -318,8 +332,24 @@ impl Service {
             );
         }
         // E-mails are rendered now, so that the dispatcher only sends them.
-        record.mails = self.compose_mails(situation, plan, &after.contract).await?;
+        record.mails = self
+            .compose_mails(situation, plan, &after.contract, record.screening.as_ref())
+            .await?;
         Ok(record)
+    }
+
+    /// Where the 文号 of a decision taken in `office_id`'s name at `at` comes from.
+    async fn numbering(&self, office_id: Uuid, at: DateTime<Utc>) -> Result<Numbering> {
+        let office = self
+            .store
+            .agency(office_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the deciding office {office_id} vanished"))?;
+        Ok(Numbering {
+            office_id,
+            year: beijing_date(at).year(),
+            prefix: office.letter_prefix(),
+        })
     }
 
     /// Fires a transition by name.
@@ -389,9 +419,16 @@ impl Service {
                 at,
             )
             .await?;
-        let after = detail_after(&situation.detail, &record);
+        let mut after = detail_after(&situation.detail, &record);
         let saved = retry.save(&after, at)?;
-        let committed = self.store.apply_transition(&record, saved.as_ref()).await;
+        let committed = match self.store.apply_transition(&record, saved.as_ref()).await {
+            Ok(Some(number)) => {
+                after.contract.opinion_number = Some(number);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(refused) => Err(refused),
+        };
         retry.settle(&self.store, committed, after).await
     }
 

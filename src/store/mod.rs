@@ -303,12 +303,12 @@ pub trait ReviewStore {
     ///
     /// # Errors
     /// [`StoreError::Stale`] when another change came first; [`StoreError::Duplicate`] when the
-    /// idempotency key was saved concurrently.
+    /// idempotency key was saved concurrently. Returns the 文号 a decision drew.
     async fn apply_transition(
         &self,
         transition: &TransitionRecord,
         saved: Option<&SavedResponse>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<Option<String>>;
     async fn contract_transitions(&self, contract_id: Uuid)
     -> StoreResult<Vec<ContractTransition>>;
     /// What a review decision depends on, in two queries: the authors, the open blocking

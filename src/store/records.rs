@@ -152,8 +152,25 @@ pub struct TransitionRecord {
     pub mails: Vec<OutgoingMail>,
     /// The legality screen of the body, when the transition runs it.
     pub screening: Option<ScreeningRecord>,
+    /// A review decision draws the next 文号 of its office's letters.
+    pub numbering: Option<Numbering>,
     /// `id@version` of the workflow, for the audit trail.
     pub workflow: String,
+}
+
+/// Where a decision's 文号 comes from: the office's sequence for the year, printed as
+/// `{prefix}〔{year}〕{n}号`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbering {
+    pub office_id: Uuid,
+    pub year: i32,
+    pub prefix: String,
+}
+
+impl Numbering {
+    pub fn number(&self, n: i64) -> String {
+        format!("{}〔{}〕{n}号", self.prefix, self.year)
+    }
 }
 
 /// A deadline reminder or escalation: queued only if this recipient has not had one for this

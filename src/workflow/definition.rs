@@ -144,6 +144,18 @@ impl Definition {
         self.states.get(state.as_str())
     }
 
+    /// A step of the history in words: "送审 Submit for review：草稿 Draft → 法制审查 Legal
+    /// review", with the labels of the workflow it ran under.
+    pub fn step_in_words(&self, name: &str, from: ContractState, to: ContractState) -> String {
+        let action = self
+            .transitions
+            .iter()
+            .find(|t| t.name == name && t.from.contains(&from) && t.to == to)
+            .map_or(name, |t| t.label.as_str());
+        let state = |s: ContractState| self.state(s).map_or(s.as_str(), |d| d.label.as_str());
+        format!("{action}：{} → {}", state(from), state(to))
+    }
+
     /// The roles that decide in `state`: those of its transitions that require an opinion.
     pub fn deciders(&self, state: ContractState) -> Vec<Role> {
         let mut roles: Vec<Role> = self

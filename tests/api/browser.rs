@@ -464,7 +464,7 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
         .await
         .expect("type the reason");
     walk.click("form[action*='/waive'] button").await;
-    assert!(walk.source().await.contains("已豁免该问题"));
+    assert!(walk.source().await.contains("已经核实排除该问题"));
     walk.type_into("opinion-approve", "经审查，同意签订。")
         .await;
     walk.click("form[action$='/transitions/approve'] button")

@@ -87,6 +87,7 @@ async fn an_admin_cannot_grant_a_view_wider_than_their_own(app: TestApp) {
             contract_review::service::Caller::Operator,
             "邻市人民政府",
             None,
+            None,
         )
         .await
         .unwrap();
@@ -211,7 +212,7 @@ async fn fifty_identical_retries_all_get_the_first_answer(app: TestApp) {
         .json(&json!({ "expected_version": 1 }))
         .send()
     });
-    let answers = futures_join_all(retries).await;
+    let answers = crate::helpers::join_all(retries).await;
     let mut versions = Vec::new();
     for answer in answers {
         let answer = answer.unwrap();
@@ -325,20 +326,6 @@ async fn waiving_outside_ones_view_is_not_found_and_every_answer_is_documented(a
         checklist.to_string().contains("null"),
         "the checklist may be null before the first screen: {checklist}"
     );
-}
-
-/// Awaits every future at once (the tests stay free of a futures crate).
-async fn futures_join_all<F, T>(futures: impl IntoIterator<Item = F>) -> Vec<T>
-where
-    F: std::future::Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
-    let mut out = Vec::new();
-    for handle in handles {
-        out.push(handle.await.expect("a task"));
-    }
-    out
 }
 
 async fn signatories_are_the_agencys_own_and_mail_goes_nowhere_else(app: TestApp) {

@@ -184,7 +184,7 @@ impl TestApp {
         let base = server.base.clone();
 
         let root = app_service
-            .create_agency(Caller::Operator, "测试市人民政府", None)
+            .create_agency(Caller::Operator, "测试市人民政府", None, None)
             .await
             .expect("root agency");
         app_service
@@ -438,6 +438,27 @@ impl TestApp {
         }
     }
 
+    /// One text column of this test's database, for reading what was stored (the mail queued).
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        if self.database_url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .expect("connect");
+            sqlx::query_scalar(sql)
+                .fetch_all(&mut conn)
+                .await
+                .expect(sql)
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .expect("connect");
+            sqlx::query_scalar(sql)
+                .fetch_all(&mut conn)
+                .await
+                .expect(sql)
+        }
+    }
+
     /// A single integer from this test's database, for checking what was stored.
     pub async fn scalar(&self, sql: &str) -> i64 {
         if self.database_url.starts_with("sqlite:") {
@@ -679,4 +700,18 @@ fn swaps_the_database_name() {
         "postgres://u@h/x?sslmode=disable"
     );
     assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+}
+
+/// Awaits every future at once (the tests stay free of a futures crate).
+pub async fn join_all<F, T>(futures: impl IntoIterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.expect("a task"));
+    }
+    out
 }

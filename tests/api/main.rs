@@ -21,6 +21,7 @@ mod input;
 mod mail;
 mod matrix;
 mod ops;
+mod review;
 mod screening;
 mod web;
 mod workflow;

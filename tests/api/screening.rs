@@ -141,11 +141,11 @@ async fn blocking_findings_stop_approval_until_waived(app: TestApp) {
         .await
         .unwrap();
     assert!(
-        letter.contains("contractor_advance") && letter.contains("已由审查人豁免"),
+        letter.contains("施工单位垫资") && letter.contains("经核实排除：经核实，垫资条款"),
         "{letter}"
     );
     assert!(
-        letter.contains("逐项核查"),
+        letter.contains("逐项核查") && !letter.contains("contractor_advance"),
         "the letter shows every category was checked: {letter}"
     );
 }
@@ -347,6 +347,29 @@ async fn the_register_feeds_the_screen_and_the_half_year_report(app: TestApp) {
         "{csv}"
     );
     assert!(csv.contains(",甲局,1,600000,400000"), "{csv}");
+    // What was already paid when the judgment was registered is not outstanding.
+    let registered_part_paid = json!({
+        "case_number": "（2026）示02民初77号", "court": "示范市中级人民法院", "agency_id": world.dept_b,
+        "kind": "procurement_arrears", "amount_due_fen": 128_000_000, "amount_paid_fen": 30_000_000,
+        "effective_on": "2026-03-01",
+    });
+    let created = app
+        .post("/api/v1/judgments", &world.reviewer, &registered_part_paid)
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let report: Value = app
+        .get("/api/v1/reports/judgments?period=2026H2", &world.reviewer)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let dept_b = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["agency"] == "乙局")
+        .expect("乙局 has an unpaid judgment");
+    assert_eq!(dept_b["outstanding_fen"], 98_000_000, "{report}");
     problem(
         app.get("/api/v1/reports/judgments?period=2026Q3", &world.reviewer)
             .await,

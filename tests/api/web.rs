@@ -545,7 +545,8 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
     assert_eq!(waived.status(), StatusCode::SEE_OTHER);
     let (_, page) = reviewer.page(&format!("/contracts/{id}")).await;
     assert!(
-        page.contains("已豁免 Waived") && page.contains("mark class=\"finding sev-block waived\""),
+        page.contains("经核实排除 Excluded")
+            && page.contains("mark class=\"finding sev-block waived\""),
         "{page}"
     );
 
@@ -1060,6 +1061,16 @@ async fn admins_manage_agencies_users_judgments_and_failed_mail(app: TestApp) {
         page.contains("¥20,000.00") && page.contains("部分履行"),
         "{page}"
     );
+    // Reviewers keep the register, as the README says: they reach the page from the menu.
+    let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
+    let (status, page) = reviewer.page("/admin/judgments").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("(2026)示01民终1号") && page.contains("甲局"),
+        "{page}"
+    );
+    let (_, home) = reviewer.page("/").await;
+    assert!(home.contains("href=\"/admin/judgments\""), "{home}");
 
     // A failed e-mail is listed and queued again.
     submitted(&app, &world, &valid_contract("邮件")).await;

@@ -223,7 +223,11 @@ async fn a_returned_contract_is_revised_and_resubmitted(app: TestApp) {
         .text()
         .await
         .unwrap();
-    assert!(letter.contains("修改后签订"), "{letter}");
+    assert!(
+        letter.contains("退回修改。请按上述意见修改后重新送审")
+            && letter.contains("第五条付款期限过长"),
+        "{letter}"
+    );
 
     let revised = app
         .put(
@@ -760,7 +764,7 @@ async fn the_opinion_letter_escapes_what_users_typed(app: TestApp) {
         .unwrap();
     assert_eq!(html.headers()["content-type"], "text/html; charset=utf-8");
     let html = html.text().await.unwrap();
-    assert!(html.contains("合同合法性审查意见书"));
+    assert!(html.contains("合法性审查意见书"));
     assert!(html.contains("同意签订"));
     assert!(html.contains(in_review["body_sha256"].as_str().unwrap()));
     for forbidden in ["<script", "<img", "<a ", "<b>", "<strong>某某"] {
@@ -782,7 +786,13 @@ async fn the_opinion_letter_escapes_what_users_typed(app: TestApp) {
         markdown.headers()["content-type"],
         "text/markdown; charset=utf-8"
     );
-    assert!(markdown.text().await.unwrap().contains("¥186,000.00"));
+    assert!(
+        markdown
+            .text()
+            .await
+            .unwrap()
+            .contains("人民币186,000.00元")
+    );
 }
 
 async fn the_queue_holds_what_waits_for_the_callers_decision(app: TestApp) {

@@ -181,7 +181,7 @@ impl AuditEntry {
 
     /// A workflow step; `workflow` is the `id@version` the contract follows.
     pub fn transition(contract_id: Uuid, step: &ContractTransition, workflow: &str) -> Self {
-        let data = json!({
+        let mut data = json!({
             "transition": step.transition,
             "from": step.from_state,
             "to": step.to_state,
@@ -192,6 +192,9 @@ impl AuditEntry {
             "body_sha256": step.body_sha256,
             "workflow": workflow,
         });
+        if let Some(number) = &step.opinion_number {
+            data["opinion_number"] = json!(number);
+        }
         let meta = AuditMeta {
             actor_id: Some(step.actor_id),
             at: step.at,
@@ -336,6 +339,7 @@ mod tests {
             actor_id: Uuid::nil(),
             on_behalf_of: None,
             opinion: Some("同意".into()),
+            opinion_number: None,
             body_version: 2,
             body_sha256: "ab".into(),
             at: meta().at,

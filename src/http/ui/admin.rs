@@ -29,7 +29,7 @@ fn role_label(role: Role) -> &'static str {
         Role::LeadReviewer => "复核负责人 Lead reviewer",
         Role::Signatory => "签署人 Signatory",
         Role::Admin => "管理员 Admin",
-        Role::Auditor => "审计人 Auditor",
+        Role::Auditor => "审计员 Auditor",
     }
 }
 
@@ -104,7 +104,12 @@ pub async fn create_agency(State(state): State<AppState>, form: SessionForm) -> 
         let actor = Caller::User(&session.principal);
         state
             .service
-            .create_agency(actor, fields.get("name"), Some(parent))
+            .create_agency(
+                actor,
+                fields.get("name"),
+                Some(parent),
+                fields.optional("opinion_prefix").as_deref(),
+            )
             .await
     }
     .await;

@@ -101,7 +101,7 @@ pub async fn page(
 fn step_notice(overview: &ContractOverview) -> Option<String> {
     let step = overview.history.last()?;
     Some(match step.outcome {
-        Some(Outcome::Submitted) => "已提交法制审查。/ Submitted for legal review.".to_owned(),
+        Some(Outcome::Submitted) => "已送审。/ Submitted for legal review.".to_owned(),
         Some(Outcome::Approved) => "已作出审查通过的决定。/ Approved.".to_owned(),
         Some(Outcome::Returned) => "已退回修改。/ Returned for revision.".to_owned(),
         Some(Outcome::Rejected) => "已作出不予通过的决定。/ Rejected.".to_owned(),
@@ -187,7 +187,15 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
     let history: Vec<Value> = o
         .history
         .iter()
-        .map(|t| context! { t, actor => name_of(&t.actor_id), on_behalf_of => t.on_behalf_of.as_ref().map(name_of) })
+        .zip(&o.history_words)
+        .map(|(t, words)| {
+            context! {
+                t, words,
+                actor => name_of(&t.actor_id),
+                on_behalf_of => t.on_behalf_of.as_ref().map(name_of),
+                opinion => t.opinion.as_deref().map(crate::service::opinion::paragraphs),
+            }
+        })
         .collect();
     let events: Vec<Value> = o
         .events
@@ -563,6 +571,20 @@ pub async fn opinion_page(
 ) -> PageResult {
     let letter = state.service.opinion_letter(&session.principal, id).await?;
     Ok(axum::response::Html(letter.html).into_response())
+}
+
+/// The opinion letter as a Word document, for the office to print on its letterhead.
+pub async fn opinion_docx(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> PageResult {
+    let letter = state.service.opinion_letter(&session.principal, id).await?;
+    Ok(crate::http::documents::file_download(
+        letter.docx()?,
+        &letter.file_name(),
+        crate::http::workflow::DOCX,
+    ))
 }
 
 // ---- signing ---------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 //! original Word or PDF draft downloaded. Downloads go out as attachments, never rendered.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use uuid::Uuid;
 
@@ -11,23 +9,10 @@ use super::contracts::contract_page;
 use super::form::SessionForm;
 use super::session::Session;
 use super::{PageResult, form_problem, see_other};
-use crate::domain::FileContent;
-use crate::domain::attachment::content_disposition;
 use crate::error::Error;
 use crate::http::AppState;
+use crate::http::documents::download;
 use crate::http::extract::ApiPath;
-
-fn download<T>(file: FileContent<T>, name: &str, media_type: &str) -> Response {
-    let mut response = file.bytes.into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(media_type) {
-        headers.insert(header::CONTENT_TYPE, value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&content_disposition(name)) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
-}
 
 pub async fn attach(
     State(state): State<AppState>,

@@ -91,6 +91,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/contracts/{id}/diff", get(contracts::diff))
         .route("/contracts/{id}/sign", get(contracts::sign_page))
         .route("/contracts/{id}/opinion", get(contracts::opinion_page))
+        .route("/contracts/{id}/opinion.docx", get(contracts::opinion_docx))
         .route(
             "/admin/agencies",
             get(admin::agencies).post(admin::create_agency),
@@ -311,7 +312,7 @@ pub(super) fn notice_for(done: &str) -> Option<&'static str> {
             "已退回补正，审查期限暂停计算。/ Returned for supplements; the review deadline is stopped."
         }
         "waived" => {
-            "已豁免该问题，理由已记入审计记录。/ Finding waived; the reason is in the audit trail."
+            "已经核实排除该问题，理由已记入审计记录。/ Finding waived; the reason is in the audit trail."
         }
         "password" => {
             "密码已重置，该用户须用新密码重新登录。/ Password reset; the user signs in again with the new one."

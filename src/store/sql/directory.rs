@@ -14,6 +14,7 @@ struct AgencyRow {
     id: Uuid,
     name: String,
     parent_id: Option<Uuid>,
+    opinion_prefix: Option<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -23,6 +24,7 @@ impl From<AgencyRow> for Agency {
             id: row.id,
             name: row.name,
             parent_id: row.parent_id,
+            opinion_prefix: row.opinion_prefix,
             created_at: row.created_at,
         }
     }
@@ -79,7 +81,7 @@ async fn insert_roles(conn: &mut Conn, user: Uuid, roles: &[Role]) -> StoreResul
     Ok(())
 }
 
-const AGENCY_COLUMNS: &str = "id, name, parent_id, created_at";
+const AGENCY_COLUMNS: &str = "id, name, parent_id, opinion_prefix, created_at";
 
 #[async_trait]
 impl DirectoryStore for SqlStore {
@@ -87,11 +89,12 @@ impl DirectoryStore for SqlStore {
     async fn create_agency(&self, agency: &Agency, meta: AuditMeta) -> StoreResult<()> {
         let (_writer, mut tx) = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO agencies (id, name, parent_id, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO agencies (id, name, parent_id, opinion_prefix, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(agency.id)
         .bind(&agency.name)
         .bind(agency.parent_id)
+        .bind(&agency.opinion_prefix)
         .bind(agency.created_at)
         .execute(&mut *tx)
         .await

@@ -195,12 +195,14 @@ impl JudgmentStore for SqlStore {
         end: NaiveDate,
     ) -> StoreResult<Vec<JudgmentSummary>> {
         let (root, descend) = scope_params(visibility);
-        // Paid by the end of the period, per judgment; CAST keeps SUM an integer on PostgreSQL.
+        // Paid by the end of the period, per judgment: everything paid, less the payments made
+        // after it. What was already paid when the judgment was registered has no payment row and
+        // counts as paid from the start. CAST keeps SUM an integer on PostgreSQL.
         let sql = format!(
             "{} , standing AS (
                  SELECT j.id, j.agency_id, j.amount_due_fen,
-                        CAST(COALESCE((SELECT SUM(p.amount_fen) FROM judgment_payments p
-                                       WHERE p.judgment_id = j.id AND p.paid_on <= $4), 0) AS BIGINT) AS paid_by_end
+                        j.amount_paid_fen - CAST(COALESCE((SELECT SUM(p.amount_fen) FROM judgment_payments p
+                                       WHERE p.judgment_id = j.id AND p.paid_on > $4), 0) AS BIGINT) AS paid_by_end
                  FROM judgments j
                  WHERE j.effective_on <= $4 AND j.agency_id IN (SELECT id FROM scope)
              )

@@ -15,7 +15,7 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::{Contract, ContractState, ContractTransition, Outcome, Visibility};
 use crate::screening::Severity;
 use crate::store::{
-    ReviewFacts, ReviewStore, SavedResponse, StoreError, StoreResult, TransitionRecord,
+    Numbering, ReviewFacts, ReviewStore, SavedResponse, StoreError, StoreResult, TransitionRecord,
     WorkflowRecord,
 };
 
@@ -31,6 +31,7 @@ struct TransitionRow {
     actor_id: Uuid,
     on_behalf_of: Option<Uuid>,
     opinion: Option<String>,
+    opinion_number: Option<String>,
     body_version: i64,
     body_sha256: String,
     at: DateTime<Utc>,
@@ -56,6 +57,7 @@ impl TryFrom<TransitionRow> for ContractTransition {
             actor_id: row.actor_id,
             on_behalf_of: row.on_behalf_of,
             opinion: row.opinion,
+            opinion_number: row.opinion_number,
             body_version: row.body_version,
             body_sha256: row.body_sha256,
             at: row.at,
@@ -84,11 +86,44 @@ impl From<WorkflowRow> for WorkflowRecord {
     }
 }
 
+/// The contract answered to a retried request carries the 文号 its transaction drew, as the
+/// first answer did.
+fn with_opinion_number(saved: &SavedResponse, number: Option<&str>) -> StoreResult<SavedResponse> {
+    let mut saved = saved.clone();
+    if let Some(number) = number {
+        let mut response: serde_json::Value = serde_json::from_str(&saved.response)
+            .map_err(|e| sqlx::Error::Protocol(format!("saved response: {e}")))?;
+        response["opinion_number"] = number.into();
+        saved.response = response.to_string();
+    }
+    Ok(saved)
+}
+
 const WORKFLOW_COLUMNS: &str = "id, version, sha256, source, loaded_at";
 
+/// Draws the next number of an office's letters for the year. The row stays locked until the
+/// transaction ends (PostgreSQL; SQLite has one writer), so concurrent decisions take turns and
+/// a rolled-back one gives its number back.
+async fn next_letter_number(conn: &mut Conn, numbering: &Numbering) -> StoreResult<String> {
+    let (n,): (i64,) = sqlx::query_as(
+        "INSERT INTO opinion_sequences (office_id, year, last_number) VALUES ($1, $2, 1)
+         ON CONFLICT (office_id, year) DO UPDATE SET last_number = opinion_sequences.last_number + 1
+         RETURNING last_number",
+    )
+    .bind(numbering.office_id)
+    .bind(numbering.year)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(numbering.number(n))
+}
+
 /// Moves the contract along a planned transition, if it is still at the expected version, and
-/// writes what comes with it: the history row, the mails, the screen, the audit event.
-pub(super) async fn write_transition(conn: &mut Conn, t: &TransitionRecord) -> StoreResult<()> {
+/// writes what comes with it: the history row, the letter's 文号, the mails, the screen, the
+/// audit event. Returns the 文号 a decision drew.
+pub(super) async fn write_transition(
+    conn: &mut Conn,
+    t: &TransitionRecord,
+) -> StoreResult<Option<String>> {
     let step = &t.step;
     let moved: Option<(Uuid,)> = sqlx::query_as(
         "UPDATE contracts SET state = $1, version = version + 1, due_at = $2, updated_at = $3,
@@ -113,10 +148,22 @@ pub(super) async fn write_transition(conn: &mut Conn, t: &TransitionRecord) -> S
     if moved.is_none() {
         return Err(StoreError::Stale);
     }
+    let number = match &t.numbering {
+        Some(numbering) => {
+            let number = next_letter_number(conn, numbering).await?;
+            sqlx::query("UPDATE contracts SET opinion_number = $1 WHERE id = $2")
+                .bind(&number)
+                .bind(t.contract_id)
+                .execute(&mut *conn)
+                .await?;
+            Some(number)
+        }
+        None => None,
+    };
     sqlx::query(
         "INSERT INTO contract_transitions (id, contract_id, transition, from_state, to_state, outcome,
-             actor_id, on_behalf_of, opinion, body_version, body_sha256, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             actor_id, on_behalf_of, opinion, body_version, body_sha256, at, opinion_number)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(step.id)
     .bind(t.contract_id)
@@ -130,6 +177,7 @@ pub(super) async fn write_transition(conn: &mut Conn, t: &TransitionRecord) -> S
     .bind(step.body_version)
     .bind(&step.body_sha256)
     .bind(step.at)
+    .bind(&number)
     .execute(&mut *conn)
     .await?;
     for mail in &t.mails {
@@ -139,8 +187,13 @@ pub(super) async fn write_transition(conn: &mut Conn, t: &TransitionRecord) -> S
         screening::write(conn, t.contract_id, screening, step.at).await?;
     }
     documents::write_supplement(conn, t).await?;
-    let entry = AuditEntry::transition(t.contract_id, step, &t.workflow);
-    audit::append(conn, entry).await
+    let numbered = ContractTransition {
+        opinion_number: number.clone(),
+        ..step.clone()
+    };
+    let entry = AuditEntry::transition(t.contract_id, &numbered, &t.workflow);
+    audit::append(conn, entry).await?;
+    Ok(number)
 }
 
 /// `IN` placeholders for as many states as there are: the slots a queue does not need are bound
@@ -195,14 +248,15 @@ impl ReviewStore for SqlStore {
         &self,
         transition: &TransitionRecord,
         saved: Option<&SavedResponse>,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Option<String>> {
         let (_writer, mut tx) = self.begin_write().await?;
-        write_transition(&mut tx, transition).await?;
+        let number = write_transition(&mut tx, transition).await?;
         if let Some(saved) = saved {
-            idempotency::save(&mut tx, saved).await?;
+            let saved = with_opinion_number(saved, number.as_deref())?;
+            idempotency::save(&mut tx, &saved).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(number)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %contract_id))]
@@ -212,7 +266,7 @@ impl ReviewStore for SqlStore {
     ) -> StoreResult<Vec<ContractTransition>> {
         let rows: Vec<TransitionRow> = sqlx::query_as(
             "SELECT id, transition, from_state, to_state, outcome, actor_id, on_behalf_of, opinion,
-                    body_version, body_sha256, at
+                    opinion_number, body_version, body_sha256, at
              FROM contract_transitions WHERE contract_id = $1 ORDER BY at, id",
         )
         .bind(contract_id)

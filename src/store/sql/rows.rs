@@ -26,6 +26,7 @@ pub(super) struct ContractRow {
     approved_manifest_sha256: Option<String>,
     due_at: Option<DateTime<Utc>>,
     clock_paused_days: Option<i64>,
+    opinion_number: Option<String>,
     workflow_id: String,
     workflow_version: i64,
     created_by: Uuid,
@@ -52,6 +53,7 @@ impl From<ContractRow> for Contract {
             approved_manifest_sha256: row.approved_manifest_sha256,
             due_at: row.due_at,
             clock_paused_days: row.clock_paused_days,
+            opinion_number: row.opinion_number,
             workflow_id: row.workflow_id,
             workflow_version: row.workflow_version,
             created_by: row.created_by,
@@ -66,7 +68,7 @@ pub(super) const CONTRACT_COLUMNS: &str =
     "c.id, c.agency_id, c.title, c.contract_type, c.counterparty,
         c.amount_fen, c.funding_source, c.agency_party, c.state, c.version, c.body_version,
         v.sha256 AS body_sha256, c.approved_sha256, c.approved_manifest_sha256, c.due_at,
-        c.clock_paused_days, c.workflow_id, c.workflow_version,
+        c.clock_paused_days, c.opinion_number, c.workflow_id, c.workflow_version,
         c.created_by, c.created_at, c.updated_at";
 
 /// Contracts joined with their current body version.

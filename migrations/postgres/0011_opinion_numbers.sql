@@ -1,0 +1,19 @@
+-- 审查意见书的文号: every office numbers the letters it issues per year, without gaps. The number
+-- is drawn in the transaction of the decision, so a decision that fails leaves no hole.
+
+ALTER TABLE agencies ADD COLUMN opinion_prefix TEXT;
+CREATE UNIQUE INDEX agencies_opinion_prefix ON agencies (opinion_prefix) WHERE opinion_prefix IS NOT NULL;
+
+CREATE TABLE opinion_sequences (
+    office_id   UUID NOT NULL REFERENCES agencies (id),
+    year        INTEGER NOT NULL,
+    last_number BIGINT NOT NULL CHECK (last_number > 0),
+    PRIMARY KEY (office_id, year)
+);
+
+ALTER TABLE contract_transitions ADD COLUMN opinion_number TEXT;
+CREATE UNIQUE INDEX contract_transitions_opinion_number ON contract_transitions (opinion_number)
+    WHERE opinion_number IS NOT NULL;
+
+-- The number of the latest letter, for the contract's JSON and lists.
+ALTER TABLE contracts ADD COLUMN opinion_number TEXT;
