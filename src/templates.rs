@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 use anyhow::{Context, anyhow, bail};
 use minijinja::Environment;
-use pulldown_cmark::{Event, Options, Parser, html};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 use serde::{Deserialize, Serialize};
 
 use crate::defaults::{Overrides, Source};
@@ -155,12 +155,11 @@ impl Templates {
                 .with_context(|| format!("rendering the e-mail template {name}"))
         };
         let subject = render(&self.plain, format!("{event}.subject"))?;
-        let text = render(&self.plain, format!("{event}.md"))?;
         let markdown = render(&self.escaped, format!("{event}.md"))?;
         Ok(RenderedEmail {
             // A subject is one line; a newline in user text must not start a new header.
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
-            text,
+            text: markdown_to_text(&markdown),
             html: format!(
                 "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head>\n<body>\n{}</body></html>\n",
                 markdown_to_html(&markdown)
@@ -187,6 +186,52 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
+/// Markdown as a plain-text e-mail reads: headings and paragraphs on their own lines, a table
+/// row as "label：value", a link as its words and its address, no Markdown syntax left.
+pub fn markdown_to_text(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut out = String::with_capacity(markdown.len());
+    let (mut cells_in_row, mut row_start) = (0, 0);
+    let mut links = Vec::new();
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Text(text) | Event::Code(text) | Event::Html(text) | Event::InlineHtml(text) => {
+                out.push_str(&text);
+            }
+            Event::SoftBreak | Event::HardBreak => out.push('\n'),
+            Event::Start(Tag::TableRow | Tag::TableHead) => {
+                (cells_in_row, row_start) = (0, out.len());
+            }
+            Event::Start(Tag::TableCell) => {
+                if cells_in_row > 0 {
+                    out.push('：');
+                }
+                cells_in_row += 1;
+            }
+            Event::Start(Tag::Item) => out.push_str("- "),
+            Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url),
+            Event::End(TagEnd::Link) => {
+                if let Some(url) = links.pop() {
+                    out.push_str(&format!("：{url}"));
+                }
+            }
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => {
+                // A row of empty cells (a header kept only for the layout) is left out.
+                if out[row_start..].chars().all(|c| c == '：') {
+                    out.truncate(row_start);
+                } else {
+                    out.push('\n');
+                }
+            }
+            Event::End(TagEnd::Table) => out.push('\n'),
+            Event::End(TagEnd::Heading(_) | TagEnd::Paragraph) => out.push_str("\n\n"),
+            Event::End(TagEnd::Item) => out.push('\n'),
+            _ => {}
+        }
+    }
+    out.trim_end().to_owned() + "\n"
+}
+
 /// Markdown to HTML with raw HTML shown as text, never interpreted.
 pub fn markdown_to_html(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
@@ -202,6 +247,19 @@ pub fn markdown_to_html(markdown: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_mail_has_no_markdown_left() {
+        let opinion = escape_markdown("一、删除第三条。\n二、**补充**资金来源。");
+        let markdown = format!(
+            "# 合同被退回修改 / Returned\n\n| | |\n|---|---|\n| 合同 Contract | 校舍\\_维修 |\n\n审查意见：\n\n{opinion}\n\n[打开合同 / Open](https://review.example/c/1)\n"
+        );
+        let text = markdown_to_text(&markdown);
+        assert_eq!(
+            text,
+            "合同被退回修改 / Returned\n\n合同 Contract：校舍_维修\n\n审查意见：\n\n一、删除第三条。\n二、**补充**资金来源。\n\n打开合同 / Open：https://review.example/c/1\n"
+        );
+    }
 
     #[test]
     fn escaped_text_renders_as_itself() {

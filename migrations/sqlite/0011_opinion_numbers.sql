@@ -1,4 +1,4 @@
--- 审查意见书的文号: every office numbers the letters it issues per year, without gaps. The number
+-- 审查意见书的文号 and 修改后同意: every office numbers the letters it issues per year, without gaps. The number
 -- is drawn in the transaction of the decision, so a decision that fails leaves no hole.
 
 ALTER TABLE agencies ADD COLUMN opinion_prefix TEXT;
@@ -12,6 +12,8 @@ CREATE TABLE opinion_sequences (
 );
 
 ALTER TABLE contract_transitions ADD COLUMN opinion_number TEXT;
+-- 修改后同意: the conditions an approval sets, as a JSON array of strings.
+ALTER TABLE contract_transitions ADD COLUMN conditions TEXT;
 CREATE UNIQUE INDEX contract_transitions_opinion_number ON contract_transitions (opinion_number)
     WHERE opinion_number IS NOT NULL;
 

@@ -36,7 +36,7 @@ pub use judgment::{Judgment, JudgmentKind, JudgmentPayment, JudgmentStatus, Judg
 pub use mail::{Delivery, OutboxStatus, OutgoingMail, QueuedMail};
 pub use manifest::{Manifest, ManifestItem};
 pub use money::Money;
-pub use review::{ContractTransition, Outcome};
+pub use review::{ContractTransition, Outcome, approval_conditions};
 pub use role::{Role, Roles};
 pub use signatory::{ExternalSignatory, Signers};
 pub use supplement::{Answer, AnswerInput, AnswerKind, SupplementPoint};

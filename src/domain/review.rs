@@ -64,9 +64,25 @@ pub struct ContractTransition {
     /// The 文号 of the review letter this decision issued.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opinion_number: Option<String>,
+    /// 修改后同意: what the agency must do when it signs, one condition each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
     pub body_version: i64,
     pub body_sha256: String,
     pub at: DateTime<Utc>,
+}
+
+/// The conditions set by the approvals since the last submission (修改后同意), in order: what
+/// the agency must meet when it signs the approved version.
+pub fn approval_conditions(history: &[ContractTransition]) -> Vec<String> {
+    let since = history
+        .iter()
+        .rposition(|t| t.is(Outcome::Submitted))
+        .map_or(0, |i| i + 1);
+    history[since..]
+        .iter()
+        .flat_map(|t| t.conditions.iter().cloned())
+        .collect()
 }
 
 impl ContractTransition {

@@ -20,6 +20,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(self_check))
         .routes(routes!(findings))
         .routes(routes!(waive))
+        .routes(routes!(withdraw_waiver))
 }
 
 /// Screen the current version now, without storing anything or changing the state.
@@ -88,6 +89,34 @@ async fn waive(
         state
             .service
             .waive_finding(&auth.principal, id, finding_id, &request.reason)
+            .await?,
+    ))
+}
+
+/// Withdraw a waiver while the review is open: the finding is open again (reviewers; audited
+/// with the reason).
+#[utoipa::path(post, path = "/contracts/{id}/findings/{finding_id}/withdraw-waiver", tag = "screening", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("finding_id" = Uuid, Path)),
+    request_body = WaiveRequest,
+    responses(
+        (status = 200, description = "The finding, open again", body = Finding),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a reviewer of the contract's jurisdiction", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contract or excluded finding", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The contract is not under review", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason, or the reviewer drafted or submitted the contract", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn withdraw_waiver(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((id, finding_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(request): ApiJson<WaiveRequest>,
+) -> Result<Json<Finding>> {
+    Ok(Json(
+        state
+            .service
+            .withdraw_waiver(&auth.principal, id, finding_id, &request.reason)
             .await?,
     ))
 }

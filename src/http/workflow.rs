@@ -45,6 +45,8 @@ pub struct FireRequest {
     /// `submit` after 补正: the answer to each open point (`revised`, `supplied`, or `declined`
     /// with the reason in `note`).
     pub answers: Option<Vec<AnswerInput>>,
+    /// `approve` as 修改后同意: the conditions the agency must meet when it signs, one each.
+    pub conditions: Option<Vec<String>>,
 }
 
 /// Fire a workflow transition: `submit`, `approve`, `return`, `request_materials`, `reject`,
@@ -78,6 +80,7 @@ async fn fire_transition(
         on_behalf_of: request.on_behalf_of,
         points: request.points,
         answers: request.answers,
+        conditions: request.conditions,
     };
     let outcome = state
         .service

@@ -123,6 +123,29 @@ impl Service {
         Ok(self.store.revoke_token(&token_hash(token)).await?)
     }
 
+    /// Checks the signed-in user's password again, before an act they must take in person
+    /// (signing a contract).
+    ///
+    /// # Errors
+    /// 422 on the `password` field when it is wrong.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
+    pub async fn confirm_password(&self, principal: &Principal, password: &str) -> Result<()> {
+        let credentials = self
+            .store
+            .credentials(&principal.email)
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        if password.is_empty()
+            || !password::verify(password.to_owned(), credentials.password_hash).await?
+        {
+            return Err(Error::invalid(
+                "password",
+                "密码不正确，未签署 / the password is not correct; nothing was signed",
+            ));
+        }
+        Ok(())
+    }
+
     /// Changes the signed-in user's password after checking the current one; every other session
     /// of the user ends, the one presenting `token` stays signed in.
     ///

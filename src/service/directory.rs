@@ -49,20 +49,12 @@ fn letter_prefix(raw: &str) -> std::result::Result<String, String> {
     Ok(prefix)
 }
 
-/// Who may list the agencies in their view: admins and auditors, and the reviewers who keep the
-/// court-judgment register of the agencies in their jurisdiction.
 fn require_directory_reader(principal: &Principal) -> Result<()> {
-    let readers = [
-        Role::Admin,
-        Role::Auditor,
-        Role::Reviewer,
-        Role::LeadReviewer,
-    ];
-    if readers.iter().any(|role| principal.has(*role)) {
+    if principal.has(Role::Admin) || principal.has(Role::Auditor) {
         Ok(())
     } else {
         Err(Error::forbidden(
-            "需要管理员、审计员或审查人角色 / the admin, auditor or reviewer role is required",
+            "需要管理员或审计员角色 / the admin or auditor role is required",
         ))
     }
 }
@@ -173,6 +165,22 @@ impl Service {
     #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn list_agencies(&self, principal: &Principal) -> Result<Vec<Agency>> {
         require_directory_reader(principal)?;
+        Ok(self.store.list_agencies(principal.visibility()).await?)
+    }
+
+    /// The agencies whose court judgments the caller may register: an admin's, and a reviewer's
+    /// or lead reviewer's jurisdiction (they keep the register).
+    ///
+    /// # Errors
+    /// 403 for other roles.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
+    pub async fn register_agencies(&self, principal: &Principal) -> Result<Vec<Agency>> {
+        let keepers = [Role::Admin, Role::Reviewer, Role::LeadReviewer];
+        if !keepers.iter().any(|role| principal.has(*role)) {
+            return Err(Error::forbidden(
+                "需要管理员或审查人角色 / the admin or reviewer role is required",
+            ));
+        }
         Ok(self.store.list_agencies(principal.visibility()).await?)
     }
 

@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use super::transitions::Situation;
 use super::{Service, now};
-use crate::domain::{Contract, OutboxStatus, OutgoingMail, QueuedMail};
+use crate::domain::{Contract, OutboxStatus, OutgoingMail, QueuedMail, approval_conditions};
 use crate::domain::{Money, Principal, Role};
 use crate::error::{Error, Result};
 use crate::screening::Severity;
 use crate::store::{ReminderMail, ScreeningRecord};
-use crate::workflow::calendar::beijing_date;
+use crate::workflow::calendar::{beijing_date, last_day};
 use crate::workflow::definition::{Audience, Outcome};
 use crate::workflow::{Effect, Plan};
 
@@ -31,6 +31,13 @@ impl Service {
         screening: Option<&ScreeningRecord>,
     ) -> Result<Vec<OutgoingMail>> {
         let mut mails = Vec::new();
+        // An approval carries the conditions set in its round, by the reviewer and by the lead.
+        let mut conditions = Vec::new();
+        if plan.outcome == Some(Outcome::Approved) {
+            let history = self.store.contract_transitions(after.id).await?;
+            conditions = approval_conditions(&history);
+        }
+        conditions.extend(plan.conditions.iter().cloned());
         for effect in &plan.effects {
             let Effect::Notify { event, to } = effect else {
                 continue;
@@ -46,6 +53,7 @@ impl Service {
                 .mail_context(after, plan.opinion.as_deref(), screening)
                 .await?;
             context["points"] = serde_json::json!(plan.points);
+            context["conditions"] = serde_json::json!(conditions);
             let rendered = self.templates.render_email(event, &context)?;
             mails.extend(recipients.into_iter().map(|recipient| OutgoingMail {
                 id: Uuid::now_v7(),
@@ -170,7 +178,7 @@ impl Service {
             |due| {
                 format!(
                     "{}（北京时间 / Beijing time）",
-                    beijing_date(due - chrono::Duration::seconds(1))
+                    last_day(due).format("%Y-%m-%d")
                 )
             },
         );

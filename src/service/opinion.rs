@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::Service;
 use crate::domain::{
     ContractDetail, ContractState, ContractTransition, Finding, Money, Outcome, Principal,
-    SupplementPoint, User,
+    SupplementPoint, User, approval_conditions,
 };
 use crate::error::{Error, Result};
 use crate::office::letter::{self, Block, Letter, Run};
@@ -61,6 +61,8 @@ pub struct ReviewLetter {
     /// Every stage's opinion in the round that ended in this decision, in order.
     pub opinions: Vec<StageOpinion>,
     pub conclusion: String,
+    /// 修改后同意: what the agency must do when it signs.
+    pub conditions: Vec<String>,
     /// 承办人, 复核人, 签发人 with their names.
     pub signatures: Vec<(String, String)>,
     /// 成文日期: 2026年12月7日.
@@ -178,6 +180,10 @@ impl Service {
                 (chinese_part(label), result.to_owned())
             })
             .collect();
+        let conditions = match decision.outcome {
+            Some(Outcome::Approved) => approval_conditions(round),
+            _ => Vec::new(),
+        };
         let mut opinions = Vec::new();
         for step in round.iter().filter(|t| t.opinion.is_some()) {
             opinions.push(self.stage_opinion(step).await?);
@@ -219,7 +225,8 @@ impl Service {
                 .map(letter_supplement)
                 .collect(),
             opinions,
-            conclusion: conclusion(decision.outcome).to_owned(),
+            conclusion: conclusion(decision.outcome, !conditions.is_empty()).to_owned(),
+            conditions,
             signatures: self.signatures(round, decision).await?,
             date: chinese_date(beijing_date(decision.at)),
             note: match decision.outcome {
@@ -331,8 +338,11 @@ fn letter_supplement(point: &SupplementPoint) -> LetterSupplement {
     }
 }
 
-fn conclusion(outcome: Option<Outcome>) -> &'static str {
+fn conclusion(outcome: Option<Outcome>, with_conditions: bool) -> &'static str {
     match outcome {
+        Some(Outcome::Approved) if with_conditions => {
+            "修改后同意。请按以下条件办理后，签订审查通过的版本："
+        }
         Some(Outcome::Approved) => "同意签订。",
         Some(Outcome::Returned) => "退回修改。请按上述意见修改后重新送审。",
         _ => "不予通过。该合同不得签订。",
@@ -456,6 +466,12 @@ impl ReviewLetter {
         }
         blocks.push(Block::Heading(format!("{}、审查结论", next[1])));
         blocks.push(Block::Paragraph(vec![Run::bold(&self.conclusion)]));
+        for (i, condition) in self.conditions.iter().enumerate() {
+            blocks.push(Block::Numbered {
+                label: format!("{}.", i + 1),
+                text: vec![Run::plain(condition)],
+            });
+        }
         Letter {
             issuer: String::new(),
             number: self.number.clone(),

@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::transitions::Situation;
 use super::{Service, now};
 use crate::domain::ContractDraft;
 use crate::domain::field::text_block;
@@ -193,41 +194,10 @@ impl Service {
         finding_id: Uuid,
         reason: &str,
     ) -> Result<Finding> {
-        // A contract outside the reader's view is not found, whoever asks.
         let situation = self.situation(principal, id, None).await?;
-        if !principal.has(Role::Reviewer) && !principal.has(Role::LeadReviewer) {
-            return Err(Error::forbidden(
-                "只有审查人可以经核实排除审查发现 / only reviewers can waive findings",
-            ));
-        }
-        let reason = text_block(reason, MAX_REASON_CHARS).map_err(|problem| {
-            Error::invalid(
-                "reason",
-                format!("须填写排除理由（最多 2000 字）/ a reason of at most 2,000 characters is required: {problem}"),
-            )
-        })?;
+        may_rule_on_findings(principal, &situation)?;
+        let reason = waiver_reason(reason)?;
         let contract = &situation.detail.contract;
-        let actor = situation.actor();
-        if !actor.me.in_jurisdiction {
-            return Err(Error::forbidden(
-                "该合同不在您的审查管辖范围内 / the contract is outside your review jurisdiction",
-            ));
-        }
-        if situation.facts().authors.contains(&principal.user_id) {
-            return Err(Error::Guard {
-                guard: "not_submitter",
-                reason: "起草或提交合同的人不能排除其审查发现 / whoever drafted or submitted a contract may not waive its findings".into(),
-            });
-        }
-        if situation.definition.deciders(contract.state).is_empty() {
-            return Err(Error::Conflict {
-                kind: "/problems/invalid-state",
-                detail: format!(
-                    "合同处于 {} 状态，不在审查中 / the contract is {}, not under review",
-                    contract.state, contract.state
-                ),
-            });
-        }
         let waiver = Waiver {
             contract_id: id,
             finding_id,
@@ -246,4 +216,81 @@ impl Service {
             .find(|f| f.id == finding_id)
             .ok_or_else(|| Error::not_found("没有该审查发现 / no such finding"))
     }
+
+    /// Takes a waiver back while the review is open: the finding is open again and blocks
+    /// approval as before. The withdrawal and its reason are audited.
+    ///
+    /// # Errors
+    /// As [`Service::waive_finding`]; 404 for a finding that is not waived.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
+    pub async fn withdraw_waiver(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        finding_id: Uuid,
+        reason: &str,
+    ) -> Result<Finding> {
+        let situation = self.situation(principal, id, None).await?;
+        may_rule_on_findings(principal, &situation)?;
+        let withdrawal = Waiver {
+            contract_id: id,
+            finding_id,
+            reason: waiver_reason(reason)?,
+            actor_id: principal.user_id,
+            at: now(),
+        };
+        if !self.store.withdraw_waiver(&withdrawal).await? {
+            return Err(Error::not_found(
+                "没有该已排除的审查发现 / no such excluded finding",
+            ));
+        }
+        let findings = self
+            .store
+            .findings(id, situation.detail.contract.body_version)
+            .await?;
+        findings
+            .into_iter()
+            .find(|f| f.id == finding_id)
+            .ok_or_else(|| Error::not_found("没有该审查发现 / no such finding"))
+    }
+}
+
+/// Only a reviewer or lead reviewer whose jurisdiction covers the contract, and who did not
+/// draft or submit it, rules on its findings, and only while it is under review.
+fn may_rule_on_findings(principal: &Principal, situation: &Situation) -> Result<()> {
+    if !principal.has(Role::Reviewer) && !principal.has(Role::LeadReviewer) {
+        return Err(Error::forbidden(
+            "只有审查人可以经核实排除审查发现 / only reviewers can waive findings",
+        ));
+    }
+    if !situation.actor().me.in_jurisdiction {
+        return Err(Error::forbidden(
+            "该合同不在您的审查管辖范围内 / the contract is outside your review jurisdiction",
+        ));
+    }
+    if situation.facts().authors.contains(&principal.user_id) {
+        return Err(Error::Guard {
+            guard: "not_submitter",
+            reason: "起草或提交合同的人不能排除其审查发现 / whoever drafted or submitted a contract may not waive its findings".into(),
+        });
+    }
+    let state = situation.detail.contract.state;
+    if situation.definition.deciders(state).is_empty() {
+        return Err(Error::Conflict {
+            kind: "/problems/invalid-state",
+            detail: format!(
+                "合同处于 {state} 状态，不在审查中 / the contract is {state}, not under review"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn waiver_reason(reason: &str) -> Result<String> {
+    text_block(reason, MAX_REASON_CHARS).map_err(|problem| {
+        Error::invalid(
+            "reason",
+            format!("须填写理由（最多 2000 字）/ a reason of at most 2,000 characters is required: {problem}"),
+        )
+    })
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::idempotency::{Idempotent, Retry};
 use super::{Service, now};
+use crate::domain::field::bounded_text;
 use crate::domain::{
     AnswerInput, Contract, ContractDetail, ContractTransition, Manifest, MaterialKind,
     SupplementPoint, User,
@@ -34,6 +35,8 @@ pub struct TransitionRequest {
     pub points: Option<Vec<String>>,
     /// Resubmitting after 补正: the answer to each open point.
     pub answers: Option<Vec<AnswerInput>>,
+    /// 修改后同意: the conditions an approval sets for signing.
+    pub conditions: Option<Vec<String>>,
 }
 
 /// A transition the caller may fire now.
@@ -301,6 +304,7 @@ impl Service {
                 on_behalf_of: situation.on_behalf_of(),
                 opinion: plan.opinion.clone(),
                 opinion_number: None,
+                conditions: plan.conditions.clone(),
                 body_version,
                 body_sha256: body_sha256.to_owned(),
                 at,
@@ -401,6 +405,8 @@ impl Service {
             &inputs,
         )
         .map_err(refusal_error)?;
+        let mut plan = plan;
+        plan.conditions = approval_conditions(request.conditions.as_deref(), &plan)?;
         let contract = &situation.detail.contract;
         if contract.version != request.expected_version {
             return Err(stale());
@@ -466,6 +472,46 @@ pub(super) fn available_view(available: Available) -> AvailableTransition {
 }
 
 /// The contract as it reads once `record` is committed.
+/// The most conditions one approval sets, and the longest one.
+const MAX_CONDITIONS: usize = 20;
+const MAX_CONDITION_CHARS: usize = 500;
+
+/// 修改后同意: the conditions an approval sets, each checked; only an approval may set them.
+fn approval_conditions(raw: Option<&[String]>, plan: &Plan) -> Result<Vec<String>> {
+    let conditions: Vec<&str> = raw
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if conditions.is_empty() {
+        return Ok(Vec::new());
+    }
+    if plan.transition != "approve" {
+        return Err(Error::invalid(
+            "conditions",
+            "只有审查通过（修改后同意）时才能附条件 / only an approval can set conditions",
+        ));
+    }
+    if conditions.len() > MAX_CONDITIONS {
+        return Err(Error::invalid(
+            "conditions",
+            format!("条件最多 {MAX_CONDITIONS} 项 / at most {MAX_CONDITIONS} conditions"),
+        ));
+    }
+    conditions
+        .into_iter()
+        .map(|c| {
+            bounded_text(c, MAX_CONDITION_CHARS).map_err(|problem| {
+                Error::invalid(
+                    "conditions",
+                    format!("条件无效 / a condition is invalid: {problem}"),
+                )
+            })
+        })
+        .collect()
+}
+
 pub(super) fn detail_after(detail: &ContractDetail, record: &TransitionRecord) -> ContractDetail {
     let step = &record.step;
     let mut after = detail.clone();

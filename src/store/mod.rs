@@ -346,6 +346,9 @@ pub trait ScreeningStore {
     /// Waives an open finding of the contract and records it in the audit trail. False if there
     /// is no such open finding.
     async fn waive_finding(&self, waiver: &Waiver) -> StoreResult<bool>;
+    /// Opens a waived finding again; `withdrawal.reason` says why. False when the finding is not
+    /// waived (or not the contract's).
+    async fn withdraw_waiver(&self, withdrawal: &Waiver) -> StoreResult<bool>;
 }
 
 /// The court-judgment register.

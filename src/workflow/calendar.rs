@@ -155,6 +155,12 @@ pub fn beijing_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&beijing()).date_naive()
 }
 
+/// The last day a stage due at `due_at` may be decided on: a deadline falls at midnight after
+/// the last working day, and people read it as that day.
+pub fn last_day(due_at: DateTime<Utc>) -> NaiveDate {
+    beijing_date(due_at - chrono::Duration::seconds(1))
+}
+
 fn is_weekend(day: NaiveDate) -> bool {
     matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
 }

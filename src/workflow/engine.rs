@@ -99,6 +99,8 @@ pub struct Plan {
     pub points: Vec<String>,
     /// The answers to the open 补正 points this transition gives.
     pub answers: Vec<Answer>,
+    /// 修改后同意: the conditions an approval sets (checked and added by the caller).
+    pub conditions: Vec<String>,
 }
 
 /// Why a transition cannot be fired; each maps to one HTTP status.
@@ -332,6 +334,7 @@ fn plan(
         } else {
             Vec::new()
         },
+        conditions: Vec::new(),
         opinion: inputs
             .opinion
             .map(|o| o.trim().to_owned())

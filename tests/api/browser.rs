@@ -140,6 +140,12 @@ impl Walk<'_> {
         input.send_keys(text).await.expect("type");
     }
 
+    /// Ticks a checkbox (no page load).
+    async fn tick(&self, id: &str) {
+        let checkbox = self.client.find(Locator::Id(id)).await.expect(id);
+        checkbox.click().await.expect("tick");
+    }
+
     /// Clicks something that loads a new page, and waits until the new page has loaded.
     async fn click(&self, css: &str) {
         let element = self
@@ -467,6 +473,7 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
     assert!(walk.source().await.contains("已经核实排除该问题"));
     walk.type_into("opinion-approve", "经审查，同意签订。")
         .await;
+    walk.tick("confirm-approve").await;
     walk.click("form[action$='/transitions/approve'] button")
         .await;
     let approved = walk.source().await;
@@ -494,6 +501,7 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
         .expect("its text");
     assert_eq!(shown, hash, "the page shows the approved version's hash");
     walk.shoot("07-sign").await;
+    walk.type_into("password", PASSWORD).await;
     walk.click("form[action$='/transitions/sign'] button").await;
     assert!(walk.source().await.contains("已签署"));
     walk.shoot("08-signed").await;

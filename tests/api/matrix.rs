@@ -107,7 +107,10 @@ fn request(endpoint: &str, f: &Fixture, who: Who) -> (Method, String, Option<Val
             "title": "x", "contract_type": "procurement", "counterparty": "x", "amount_fen": 1,
             "agency_party": "甲方", "signatories": ["signer@a.gov.cn"], "expected_version": 0,
         })),
-        "POST /api/v1/contracts/{id}/findings/{finding_id}/waive" => Some(json!({ "reason": " " })),
+        "POST /api/v1/contracts/{id}/findings/{finding_id}/waive"
+        | "POST /api/v1/contracts/{id}/findings/{finding_id}/withdraw-waiver" => {
+            Some(json!({ "reason": " " }))
+        }
         "POST /api/v1/contracts/{id}/transitions/{name}" => {
             Some(json!({ "expected_version": 0, "opinion": "同意" }))
         }
@@ -218,7 +221,8 @@ fn expected(endpoint: &str, who: Who) -> Option<u16> {
             contract(&|w| w == ClerkA, 409)
         }
         // A reviewer reaches the check of the reason (422); the lead reviewer waives too.
-        "POST /api/v1/contracts/{id}/findings/{finding_id}/waive" => {
+        "POST /api/v1/contracts/{id}/findings/{finding_id}/waive"
+        | "POST /api/v1/contracts/{id}/findings/{finding_id}/withdraw-waiver" => {
             contract(&|w| matches!(w, Reviewer | Lead), 422)
         }
         // Approving in legal review is the reviewer's; the open blocking finding refuses it.

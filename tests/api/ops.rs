@@ -129,6 +129,7 @@ async fn openapi_documents_every_endpoint_and_error(app: TestApp) {
         "POST /api/v1/contracts",
         "POST /api/v1/contracts/{id}/attachments",
         "POST /api/v1/contracts/{id}/findings/{finding_id}/waive",
+        "POST /api/v1/contracts/{id}/findings/{finding_id}/withdraw-waiver",
         "POST /api/v1/contracts/{id}/screen",
         "POST /api/v1/contracts/{id}/transitions/{name}",
         "POST /api/v1/delegations",

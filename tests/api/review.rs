@@ -16,6 +16,7 @@ on_both_backends!(
     the_review_request_mail_tells_what_the_screen_found_in_the_version_submitted,
     the_letter_after_lead_review_is_an_office_document_with_both_opinions,
     letter_numbers_run_per_office_and_year_without_gaps_under_concurrency,
+    only_an_approval_sets_conditions,
 );
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -296,5 +297,52 @@ async fn letter_numbers_run_per_office_and_year_without_gaps_under_concurrency(a
     assert_eq!(
         decided["opinion_number"],
         format!("乙法审〔{}〕1号", this_year())
+    );
+}
+
+async fn only_an_approval_sets_conditions(app: TestApp) {
+    let world = World::build(&app).await;
+    let in_review = submitted(&app, &world, &valid_contract("附条件")).await;
+    let id = id_of(&in_review);
+    let body = json!({
+        "expected_version": in_review["version"], "opinion": "退回。",
+        "conditions": ["补充验收标准"],
+    });
+    let refused = problem(
+        app.fire(&world.reviewer, &id, "return", &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(crate::helpers::problem_fields(&refused), ["conditions"]);
+    let body = json!({
+        "expected_version": in_review["version"], "opinion": "同意。",
+        "conditions": ["  ", "签订前取得资金确认函"],
+    });
+    app.fire_ok(&world.reviewer, &id, "approve", &body).await;
+    let history: Value = app
+        .get(
+            &format!("/api/v1/contracts/{id}/history"),
+            &world.submitter_a,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        history.as_array().unwrap().last().unwrap()["conditions"],
+        json!(["签订前取得资金确认函"])
+    );
+    let letter = app
+        .get(
+            &format!("/api/v1/contracts/{id}/opinion"),
+            &world.submitter_a,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        letter.contains("修改后同意") && letter.contains("签订前取得资金确认函"),
+        "{letter}"
     );
 }

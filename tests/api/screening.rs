@@ -104,6 +104,48 @@ async fn blocking_findings_stop_approval_until_waived(app: TestApp) {
         StatusCode::CONFLICT,
     )
     .await;
+
+    // A wrong exclusion is taken back while the review is open: the finding blocks again.
+    let withdraw = format!("/api/v1/contracts/{id}/findings/{finding}/withdraw-waiver");
+    problem(
+        app.post(&withdraw, &world.submitter_a, &json!({ "reason": "撤销" }))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let reopened = app
+        .post(
+            &withdraw,
+            &world.reviewer,
+            &json!({ "reason": "补充协议尚未签订，排除依据不足。" }),
+        )
+        .await;
+    assert_eq!(reopened.status(), StatusCode::OK);
+    assert!(reopened.json::<Value>().await.unwrap()["waived_at"].is_null());
+    problem(
+        app.post(&withdraw, &world.reviewer, &json!({ "reason": "again" }))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let current = app.contract(&world.reviewer, &id).await;
+    let blocked = json!({ "expected_version": current["version"], "opinion": "同意" });
+    assert_eq!(
+        problem(
+            app.fire(&world.reviewer, &id, "approve", &blocked).await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        )
+        .await["guard"],
+        "no_open_blocking_findings"
+    );
+    let waived = app
+        .post(
+            &path,
+            &world.reviewer,
+            &json!({ "reason": "经核实，垫资条款已在补充协议中删除。" }),
+        )
+        .await;
+    assert_eq!(waived.status(), StatusCode::OK);
     let current = app.contract(&world.reviewer, &id).await;
     let approved = app
         .fire_ok(
@@ -127,6 +169,22 @@ async fn blocking_findings_stop_approval_until_waived(app: TestApp) {
         .iter()
         .find(|e| e["action"] == "finding.waived")
         .expect("an audited waiver");
+    let withdrawal = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "finding.waiver_withdrawn")
+        .expect("an audited withdrawal");
+    assert_eq!(
+        (
+            withdrawal["data"]["reason"].as_str(),
+            withdrawal["data"]["withdrawn_reason"].as_str()
+        ),
+        (
+            Some("补充协议尚未签订，排除依据不足。"),
+            Some("经核实，垫资条款已在补充协议中删除。")
+        )
+    );
     assert_eq!(
         waiver["data"]["reason"],
         "经核实，垫资条款已在补充协议中删除。"

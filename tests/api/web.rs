@@ -25,6 +25,7 @@ on_both_backends!(
     a_department_admin_cannot_make_an_auditor_in_the_pages,
     hostile_bodies_render_within_bounds_and_the_service_keeps_answering,
     a_word_draft_survives_a_refused_form_and_a_damaged_one_is_named,
+    a_decision_names_the_state_it_reached_and_conditions_reach_the_signatory,
 );
 
 const GUARANTEE_BODY: &str = "# 校舍维修工程施工合同\n\n## 第三条 工程款支付\n\n1. 本工程由乙方垫资施工。\n2. 按月完成工程量的百分之八十支付进度款。\n";
@@ -523,7 +524,11 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
     let refused = reviewer
         .submit(
             &format!("/contracts/{id}/transitions/approve"),
-            &[("expected_version", &version), ("opinion", "同意")],
+            &[
+                ("expected_version", &version),
+                ("opinion", "同意"),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -557,6 +562,7 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
             &[
                 ("expected_version", &version),
                 ("opinion", "经审查，同意签订。"),
+                ("confirm", "yes"),
             ],
         )
         .await;
@@ -575,6 +581,7 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
             &[
                 ("expected_version", &version),
                 ("opinion", "经审查，同意签订。"),
+                ("confirm", "yes"),
             ],
         )
         .await;
@@ -614,10 +621,35 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "another text cannot be signed"
     );
+    // Signing is a deliberate act: without the signatory's password nothing is signed.
+    let unconfirmed = signer
+        .submit(
+            &format!("/contracts/{id}/transitions/sign"),
+            &[
+                ("expected_version", &version),
+                ("body_sha256", &hash),
+                ("password", "not-my-password"),
+            ],
+        )
+        .await;
+    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = unconfirmed.text().await.unwrap();
+    assert!(
+        html.contains("id=\"password-error\"") && html.contains("确认签署此版本"),
+        "the sign page again, with the reason: {html}"
+    );
+    assert_eq!(
+        app.contract(&world.signatory_a, &id).await["state"],
+        "approved"
+    );
     let signed = signer
         .submit(
             &format!("/contracts/{id}/transitions/sign"),
-            &[("expected_version", &version), ("body_sha256", &hash)],
+            &[
+                ("expected_version", &version),
+                ("body_sha256", &hash),
+                ("password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(signed.status(), StatusCode::SEE_OTHER);
@@ -1354,6 +1386,7 @@ async fn a_deputy_decides_in_the_reviewers_name(app: TestApp) {
                 ("expected_version", &version),
                 ("on_behalf_of", &reviewer_id),
                 ("opinion", "代为审查：同意签订。"),
+                ("confirm", "yes"),
             ],
         )
         .await;
@@ -1368,10 +1401,7 @@ async fn a_deputy_decides_in_the_reviewers_name(app: TestApp) {
     assert_eq!(decision["on_behalf_of"], json!(reviewer_id));
     assert_eq!(decision["to_state"], "approved");
     let (_, page) = reviewer.page(&format!("/contracts/{id}")).await;
-    assert!(
-        page.contains("（代 reviewer@city.gov.cn on behalf）"),
-        "{page}"
-    );
+    assert!(page.contains("（代 reviewer@city.gov.cn 审查）"), "{page}");
 
     // Once revoked, the contract is out of the deputy's reach again.
     let (_, list) = reviewer.page("/account/delegations").await;
@@ -1567,4 +1597,138 @@ async fn a_word_draft_survives_a_refused_form_and_a_damaged_one_is_named(app: Te
         "{html}"
     );
     assert!(html.contains("value=\"坏文件\""), "what was typed stays");
+}
+
+async fn a_decision_names_the_state_it_reached_and_conditions_reach_the_signatory(app: TestApp) {
+    let world = World::build(&app).await;
+    app.user("lead@city.gov.cn", app.root_agency, &["lead_reviewer"])
+        .await;
+    let mut large = valid_contract("教学楼设备采购");
+    large["amount_fen"] = json!(650_000_000);
+    let in_review = submitted(&app, &world, &large).await;
+    let id = id_of(&in_review);
+
+    // The reviewer's approval sends it to the lead: the notice says so, not "approved".
+    let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
+    let (_, page) = reviewer.page(&format!("/contracts/{id}")).await;
+    assert!(page.contains("id=\"conditions-approve\""), "{page}");
+    let version = input_value(&page, "expected_version").unwrap();
+    let unconfirmed = reviewer
+        .submit(
+            &format!("/contracts/{id}/transitions/approve"),
+            &[("expected_version", &version), ("opinion", "一、同意。")],
+        )
+        .await;
+    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unconfirmed
+            .text()
+            .await
+            .unwrap()
+            .contains(">一、同意。</textarea>"),
+        "the opinion survives"
+    );
+    let approved = reviewer
+        .submit(
+            &format!("/contracts/{id}/transitions/approve"),
+            &[
+                ("expected_version", &version),
+                ("opinion", "一、同意。"),
+                (
+                    "conditions",
+                    "签订前取得财政部门资金确认函\n\n第五条补充验收标准",
+                ),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(approved.status(), StatusCode::SEE_OTHER);
+    let (_, page) = reviewer.page(&location(&approved)).await;
+    let notice = page
+        .split("class=\"notice\" role=\"status\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(notice.contains("负责人复核"), "{notice}");
+    assert!(!notice.contains("审查通过的决定"), "{notice}");
+    assert!(
+        page.contains("审查通过，报负责人复核") && !page.contains("legal_review →"),
+        "the timeline in words"
+    );
+
+    // The lead approves; the notice now says approved, and the letter lists the conditions.
+    let lead = Browser::signed_in(&app, "lead@city.gov.cn").await;
+    let (_, page) = lead.page(&format!("/contracts/{id}")).await;
+    let version = input_value(&page, "expected_version").unwrap();
+    let approved = lead
+        .submit(
+            &format!("/contracts/{id}/transitions/approve"),
+            &[
+                ("expected_version", &version),
+                ("opinion", "同意审查意见。"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(approved.status(), StatusCode::SEE_OTHER);
+    let (_, page) = lead.page(&location(&approved)).await;
+    assert!(page.contains("已作出审查通过的决定"), "{page}");
+    let docx = lead.get(&format!("/contracts/{id}/opinion.docx")).await;
+    assert_eq!(docx.status(), StatusCode::OK);
+    let text = crate::review::docx_paragraphs(&docx.bytes().await.unwrap()).join("\n");
+    assert!(
+        text.contains("修改后同意") && text.contains("签订前取得财政部门资金确认函"),
+        "{text}"
+    );
+    assert!(
+        text.contains("一、同意。") && text.contains("同意审查意见。"),
+        "{text}"
+    );
+    let mails = app
+        .texts("SELECT body_text FROM outbox WHERE event = 'approved'")
+        .await;
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.contains("第五条补充验收标准") && !m.contains("| ")),
+        "plain-text mail with the conditions: {mails:?}"
+    );
+
+    // The signatory reads the conditions and confirms them, and their password, to sign.
+    let signer = Browser::signed_in(&app, "signer@a.gov.cn").await;
+    let (_, sign_page) = signer.page(&format!("/contracts/{id}/sign")).await;
+    assert!(
+        sign_page.contains("签订前取得财政部门资金确认函"),
+        "{sign_page}"
+    );
+    let version = input_value(&sign_page, "expected_version").unwrap();
+    let hash = input_value(&sign_page, "body_sha256").unwrap();
+    let unmet = signer
+        .submit(
+            &format!("/contracts/{id}/transitions/sign"),
+            &[
+                ("expected_version", &version),
+                ("body_sha256", &hash),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(unmet.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let signed = signer
+        .submit(
+            &format!("/contracts/{id}/transitions/sign"),
+            &[
+                ("expected_version", &version),
+                ("body_sha256", &hash),
+                ("conditions_met", "yes"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.contract(&world.signatory_a, &id).await["state"],
+        "signed"
+    );
 }

@@ -791,7 +791,7 @@ async fn the_opinion_letter_escapes_what_users_typed(app: TestApp) {
             .text()
             .await
             .unwrap()
-            .contains("人民币186,000.00元")
+            .contains("人民币186,000\\.00元")
     );
 }
 

@@ -195,6 +195,9 @@ impl AuditEntry {
         if let Some(number) = &step.opinion_number {
             data["opinion_number"] = json!(number);
         }
+        if !step.conditions.is_empty() {
+            data["conditions"] = json!(step.conditions);
+        }
         let meta = AuditMeta {
             actor_id: Some(step.actor_id),
             at: step.at,
@@ -223,6 +226,27 @@ impl AuditEntry {
             (SubjectKind::Contract, waiver.contract_id),
             meta,
             "finding.waived",
+            data,
+        )
+    }
+
+    /// A waiver taken back while the review is open: the finding is open again. `withdrawal`
+    /// carries why; `withdrawn_reason` is the reason the finding had been excluded for.
+    pub fn waiver_withdrawn(withdrawal: &Waiver, rule: &str, withdrawn_reason: &str) -> Self {
+        let data = json!({
+            "finding_id": withdrawal.finding_id,
+            "rule": rule,
+            "reason": withdrawal.reason,
+            "withdrawn_reason": withdrawn_reason,
+        });
+        let meta = AuditMeta {
+            actor_id: Some(withdrawal.actor_id),
+            at: withdrawal.at,
+        };
+        Self::new(
+            (SubjectKind::Contract, withdrawal.contract_id),
+            meta,
+            "finding.waiver_withdrawn",
             data,
         )
     }
@@ -340,6 +364,7 @@ mod tests {
             on_behalf_of: None,
             opinion: Some("同意".into()),
             opinion_number: None,
+            conditions: Vec::new(),
             body_version: 2,
             body_sha256: "ab".into(),
             at: meta().at,

@@ -258,7 +258,7 @@ async fn judgments_page(
 ) -> PageResult {
     let principal = &session.principal;
     let judgments = state.service.list_judgments(principal).await?;
-    let agencies = state.service.list_agencies(principal).await?;
+    let agencies = state.service.register_agencies(principal).await?;
     let kinds: Vec<Value> = JudgmentKind::iter()
         .map(|k| context! { key => <&'static str>::from(k), label => judgment_kind_label(k) })
         .collect();

@@ -16,9 +16,9 @@ use super::highlight::{Mark, body_html};
 use super::listing;
 use super::session::Session;
 use super::{DoneQuery, PageResult, form_problem, notice_for, render, render_heavy, see_other};
-use crate::domain::Finding;
 use crate::domain::{AnswerInput, AnswerKind, MaterialKind, SupplementPoint};
 use crate::domain::{ContractState, FieldErrors, Outcome, Principal, Role};
+use crate::domain::{Finding, approval_conditions};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::ApiPath;
@@ -202,6 +202,13 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
         .iter()
         .map(|e| context! { e, actor => e.actor_id.as_ref().map(name_of) })
         .collect();
+    // A returned contract opens with the opinion that returned it.
+    let returned = (contract.state == ContractState::RevisionRequested)
+        .then(|| {
+            let with_opinion = |h: &&Value| h.get_attr("opinion").is_ok_and(|o| !o.is_none());
+            history.iter().rev().find(with_opinion).cloned()
+        })
+        .flatten();
     let may_edit = contract.state.body_editable()
         && principal.has(Role::Submitter)
         && principal.agency_id == contract.agency_id;
@@ -220,7 +227,7 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
         findings, findings_total, findings_hidden, checklist, self_check, may_waive, may_edit, may_check,
         open_blocking => o.findings.iter().filter(|f| f.severity == "block" && f.waived_at.is_none()).count(),
         versions => o.versions,
-        history, events,
+        history, events, returned,
         actions,
         as_deputy,
         may_sign => o.available.iter().any(|a| a.name == "sign"),
@@ -298,10 +305,27 @@ fn action_forms(available: &[AvailableTransition], points_open: bool) -> Vec<Val
                 opinion => needs(a, "opinion"),
                 points => needs(a, "points"),
                 answers => needs(a, "answers") && points_open,
-                danger => matches!(a.name.as_str(), "reject" | "withdraw"),
+                conditions => a.name == "approve",
+                tone => action_tone(&a.name),
+                decisive => is_decisive(&a.name),
             }
         })
         .collect()
+}
+
+/// How an action's button looks: approval stands out, sending back is secondary, refusing and
+/// withdrawing are marked as such.
+fn action_tone(name: &str) -> &'static str {
+    match name {
+        "reject" | "withdraw" => "danger",
+        "approve" | "submit" => "",
+        _ => "secondary",
+    }
+}
+
+/// The decisions that end a review round for good: the form asks to confirm them.
+fn is_decisive(name: &str) -> bool {
+    matches!(name, "approve" | "reject")
 }
 
 fn anchor(index: usize) -> String {
@@ -387,6 +411,25 @@ pub async fn fire(
     let SessionForm { session, fields } = form;
     let fired = async {
         let request = transition_request(&fields)?;
+        if is_decisive(&name) && fields.get("confirm") != "yes" {
+            return Err(Error::invalid(
+                "confirm",
+                "请勾选确认后再作出决定 / tick the box to confirm the decision",
+            ));
+        }
+        if name == "sign" {
+            let history = state.service.contract_history(&session.principal, id).await?;
+            if !approval_conditions(&history).is_empty() && fields.get("conditions_met") != "yes" {
+                return Err(Error::invalid(
+                    "conditions_met",
+                    "请先确认已落实审查意见书所列条件 / confirm that the conditions of the opinion letter are met",
+                ));
+            }
+            state
+                .service
+                .confirm_password(&session.principal, fields.get("password"))
+                .await?;
+        }
         state
             .service
             .fire_transition(&session.principal, id, &name, request, None)
@@ -395,9 +438,18 @@ pub async fn fire(
     .await;
     match fired {
         Ok(_) => see_other(&format!("/contracts/{id}?done={name}")),
+        Err(error) if name == "sign" => {
+            let (status, error, errors) = form_problem(error)?;
+            render_sign_page(&state, &session, id, status, context! { error, errors }).await
+        }
         Err(error) => {
             let action = format!("{name}{}", fields.get("on_behalf_of").trim());
-            let typed = context! { action, opinion => fields.get("opinion"), points => fields.get("points") };
+            let typed = context! {
+                action,
+                opinion => fields.get("opinion"),
+                points => fields.get("points"),
+                conditions => fields.get("conditions"),
+            };
             refused(&state, &session, id, error, typed).await
         }
     }
@@ -448,6 +500,9 @@ fn transition_request(fields: &Fields) -> Result<TransitionRequest, Error> {
                 .optional("points")
                 .map(|text| text.lines().map(str::to_owned).collect()),
             answers: answers(fields),
+            conditions: fields
+                .optional("conditions")
+                .map(|text| text.lines().map(str::to_owned).collect()),
         }),
         _ => Err(Error::Invalid(errors.into_vec())),
     }
@@ -480,6 +535,26 @@ pub async fn waive(
         .await
     {
         Ok(_) => see_other(&format!("/contracts/{id}?done=waived")),
+        Err(error) => {
+            let typed = context! { finding => finding.to_string(), reason };
+            refused(&state, &session, id, error, typed).await
+        }
+    }
+}
+
+pub async fn withdraw_waiver(
+    State(state): State<AppState>,
+    ApiPath((id, finding)): ApiPath<(Uuid, Uuid)>,
+    form: SessionForm,
+) -> PageResult {
+    let SessionForm { session, fields } = form;
+    let reason = fields.get("reason");
+    match state
+        .service
+        .withdraw_waiver(&session.principal, id, finding, reason)
+        .await
+    {
+        Ok(_) => see_other(&format!("/contracts/{id}?done=waiver_withdrawn")),
         Err(error) => {
             let typed = context! { finding => finding.to_string(), reason };
             refused(&state, &session, id, error, typed).await
@@ -596,11 +671,21 @@ pub async fn sign_page(
     session: Session,
     ApiPath(id): ApiPath<Uuid>,
 ) -> PageResult {
+    render_sign_page(&state, &session, id, StatusCode::OK, context! {}).await
+}
+
+async fn render_sign_page(
+    state: &AppState,
+    session: &Session,
+    id: Uuid,
+    status: StatusCode,
+    extra: Value,
+) -> PageResult {
     let o = state
         .service
         .contract_overview(&session.principal, id)
         .await?;
-    render_heavy(&state, &session, StatusCode::OK, "sign.html", move || {
+    render_heavy(state, session, status, "sign.html", move || {
         let contract = &o.detail.contract;
         let approved = contract.approved_sha256.as_deref() == Some(contract.body_sha256.as_str());
         let materials: Vec<Value> = o
@@ -617,6 +702,8 @@ pub async fn sign_page(
             opinion => o.opinion.as_deref().map(markdown_to_html),
             may_sign => o.available.iter().any(|a| a.name == "sign"),
             signatories => o.detail.signatories,
+            conditions => approval_conditions(&o.history),
+            ..extra
         }
     })
     .await

@@ -88,6 +88,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/contracts/{id}/findings/{finding}/waive",
             post(contracts::waive),
         )
+        .route(
+            "/contracts/{id}/findings/{finding}/withdraw-waiver",
+            post(contracts::withdraw_waiver),
+        )
         .route("/contracts/{id}/diff", get(contracts::diff))
         .route("/contracts/{id}/sign", get(contracts::sign_page))
         .route("/contracts/{id}/opinion", get(contracts::opinion_page))
@@ -313,6 +317,9 @@ pub(super) fn notice_for(done: &str) -> Option<&'static str> {
         }
         "waived" => {
             "已经核实排除该问题，理由已记入审计记录。/ Finding waived; the reason is in the audit trail."
+        }
+        "waiver_withdrawn" => {
+            "已撤销排除，该问题重新待处理，撤销理由已记入审计记录。/ The exclusion was withdrawn; the finding is open again."
         }
         "password" => {
             "密码已重置，该用户须用新密码重新登录。/ Password reset; the user signs in again with the new one."

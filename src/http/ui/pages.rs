@@ -38,6 +38,7 @@ impl Pages {
         }
         env.add_filter("money", money);
         env.add_filter("when", when);
+        env.add_filter("due", due);
         env.add_filter("short", short);
         let stylesheet = stylesheet.context("the style sheet web/site.css is missing")?;
         let pages = Self { env, stylesheet };
@@ -73,6 +74,15 @@ fn when(value: String) -> String {
         at.with_timezone(&Utc)
             .with_timezone(&beijing())
             .format("%Y-%m-%d %H:%M")
+            .to_string()
+    })
+}
+
+/// A review deadline as the day it falls on (`2026-12-09`), as the e-mails say it.
+fn due(value: String) -> String {
+    DateTime::parse_from_rfc3339(&value).map_or(value, |at| {
+        crate::workflow::calendar::last_day(at.with_timezone(&Utc))
+            .format("%Y-%m-%d")
             .to_string()
     })
 }

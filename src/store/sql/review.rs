@@ -32,6 +32,7 @@ struct TransitionRow {
     on_behalf_of: Option<Uuid>,
     opinion: Option<String>,
     opinion_number: Option<String>,
+    conditions: Option<String>,
     body_version: i64,
     body_sha256: String,
     at: DateTime<Utc>,
@@ -58,6 +59,14 @@ impl TryFrom<TransitionRow> for ContractTransition {
             on_behalf_of: row.on_behalf_of,
             opinion: row.opinion,
             opinion_number: row.opinion_number,
+            conditions: row
+                .conditions
+                .map(|raw| {
+                    serde_json::from_str(&raw)
+                        .map_err(|e| sqlx::Error::Decode(format!("conditions {raw:?}: {e}").into()))
+                })
+                .transpose()?
+                .unwrap_or_default(),
             body_version: row.body_version,
             body_sha256: row.body_sha256,
             at: row.at,
@@ -162,8 +171,8 @@ pub(super) async fn write_transition(
     };
     sqlx::query(
         "INSERT INTO contract_transitions (id, contract_id, transition, from_state, to_state, outcome,
-             actor_id, on_behalf_of, opinion, body_version, body_sha256, at, opinion_number)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             actor_id, on_behalf_of, opinion, body_version, body_sha256, at, opinion_number, conditions)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(step.id)
     .bind(t.contract_id)
@@ -178,6 +187,10 @@ pub(super) async fn write_transition(
     .bind(&step.body_sha256)
     .bind(step.at)
     .bind(&number)
+    .bind(
+        (!step.conditions.is_empty())
+            .then(|| serde_json::Value::from(step.conditions.clone()).to_string()),
+    )
     .execute(&mut *conn)
     .await?;
     for mail in &t.mails {
@@ -266,7 +279,7 @@ impl ReviewStore for SqlStore {
     ) -> StoreResult<Vec<ContractTransition>> {
         let rows: Vec<TransitionRow> = sqlx::query_as(
             "SELECT id, transition, from_state, to_state, outcome, actor_id, on_behalf_of, opinion,
-                    opinion_number, body_version, body_sha256, at
+                    opinion_number, conditions, body_version, body_sha256, at
              FROM contract_transitions WHERE contract_id = $1 ORDER BY at, id",
         )
         .bind(contract_id)

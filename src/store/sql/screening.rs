@@ -188,4 +188,36 @@ impl ScreeningStore for SqlStore {
         tx.commit().await?;
         Ok(true)
     }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(finding_id = %withdrawal.finding_id))]
+    async fn withdraw_waiver(&self, withdrawal: &Waiver) -> StoreResult<bool> {
+        let (_writer, mut tx) = self.begin_write().await?;
+        let before: Option<(String, String)> = sqlx::query_as(
+            "SELECT rule, waive_reason FROM findings
+             WHERE id = $1 AND contract_id = $2 AND waived_at IS NOT NULL",
+        )
+        .bind(withdrawal.finding_id)
+        .bind(withdrawal.contract_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((rule, withdrawn_reason)) = before else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE findings SET waived_by = NULL, waived_at = NULL, waive_reason = NULL WHERE id = $1",
+        )
+        .bind(withdrawal.finding_id)
+        .execute(&mut *tx)
+        .await?;
+        // Approval depends on the open findings: decisions planned before this are stale.
+        sqlx::query("UPDATE contracts SET version = version + 1, updated_at = $1 WHERE id = $2")
+            .bind(withdrawal.at)
+            .bind(withdrawal.contract_id)
+            .execute(&mut *tx)
+            .await?;
+        let entry = AuditEntry::waiver_withdrawn(withdrawal, &rule, &withdrawn_reason);
+        audit::append(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 }
