@@ -262,6 +262,79 @@ impl Walk<'_> {
     }
 }
 
+/// A large contract goes through the reviewer (with a numbered opinion and a condition) and the
+/// lead reviewer in the browser; the letter is then printed as `.docx` with the browser's
+/// session and read back with a real parser.
+async fn print_the_letter_after_lead_review(walk: &Walk<'_>, app: &TestApp, world: &World) {
+    app.user("lead@city.gov.cn", app.root_agency, &["lead_reviewer"])
+        .await;
+    let mut large = crate::helpers::valid_contract("实训楼设备采购");
+    large["amount_fen"] = json!(650_000_000);
+    let id = crate::helpers::id_of(&crate::helpers::submitted(app, world, &large).await);
+
+    walk.sign_in("reviewer@city.gov.cn").await;
+    walk.open(&format!("/contracts/{id}")).await;
+    walk.type_into(
+        "opinion-approve",
+        "一、付款条款合规。\n二、资金来源已落实。",
+    )
+    .await;
+    walk.type_into("conditions-approve", "签订前取得财政部门资金确认函")
+        .await;
+    walk.tick("confirm-approve").await;
+    walk.click("form[action$='/transitions/approve'] button")
+        .await;
+    assert!(walk.source().await.contains("负责人复核"));
+    walk.sign_out().await;
+
+    walk.sign_in("lead@city.gov.cn").await;
+    walk.open(&format!("/contracts/{id}")).await;
+    walk.type_into("opinion-approve", "同意审查意见。").await;
+    walk.tick("confirm-approve").await;
+    walk.click("form[action$='/transitions/approve'] button")
+        .await;
+    assert!(walk.source().await.contains("已作出审查通过的决定"));
+    walk.shoot("22-letter-after-lead-review").await;
+
+    let cookies = walk.client.get_all_cookies().await.expect("the session");
+    let cookie = cookies
+        .iter()
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let docx = reqwest::Client::new()
+        .get(format!("{}/contracts/{id}/opinion.docx", walk.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("download the letter");
+    assert_eq!(docx.status(), reqwest::StatusCode::OK);
+    let paragraphs = crate::review::docx_paragraphs(&docx.bytes().await.expect("the file"));
+    let text = paragraphs.join("\n");
+    let number = app.contract(&world.submitter_a, &id).await["opinion_number"]
+        .as_str()
+        .expect("a 文号")
+        .to_owned();
+    assert!(paragraphs.contains(&number), "{number} in {text}");
+    assert!(
+        paragraphs.iter().any(|p| p == "甲局："),
+        "the addressee: {text}"
+    );
+    for opinion in [
+        "一、付款条款合规。",
+        "二、资金来源已落实。",
+        "同意审查意见。",
+    ] {
+        assert!(text.contains(opinion), "{opinion} in {text}");
+    }
+    assert!(text.contains("修改后同意") && text.contains("签订前取得财政部门资金确认函"));
+    walk.sign_out().await;
+    walk.sign_in("signer@a.gov.cn").await;
+    walk.open(&format!("/contracts/{id}/sign")).await;
+    walk.shoot("23-sign-with-conditions").await;
+    walk.sign_out().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lifecycle_in_a_real_browser_on_sqlite() {
     if let Some(driver) = Driver::start().await {
@@ -391,7 +464,7 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
     walk.shoot("03b-materials").await;
     walk.click("form[action$='/transitions/submit'] button")
         .await;
-    assert!(walk.source().await.contains("已提交法制审查"));
+    assert!(walk.source().await.contains("已送审"));
     walk.sign_out().await;
 
     // The reviewer finds it in the queue, waives the finding with a reason and approves.
@@ -455,7 +528,7 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
     walk.shoot("05c-answers").await;
     walk.click("form[action$='/transitions/submit'] button")
         .await;
-    assert!(walk.source().await.contains("已提交法制审查"));
+    assert!(walk.source().await.contains("已送审"));
     walk.sign_out().await;
 
     // The reviewer waives the remaining finding with a reason and approves.
@@ -542,6 +615,9 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
     walk.sign_in_again_as("reviewer@city.gov.cn").await;
     walk.open("/account/delegations").await;
     walk.shoot("20-deputies").await;
+    walk.sign_out().await;
+
+    print_the_letter_after_lead_review(&walk, &app, &world).await;
 
     client.close().await.expect("close the browser");
     assert_eq!(
