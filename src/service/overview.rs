@@ -33,6 +33,8 @@ pub struct ContractOverview {
     pub history: Vec<ContractTransition>,
     /// Each step of `history` in words.
     pub history_words: Vec<String>,
+    /// Each event of `events` in words: what was done, to what, and why.
+    pub event_words: Vec<String>,
     pub events: Vec<AuditEventView>,
     /// Names of everyone who acted on the contract, by user id.
     pub people: BTreeMap<Uuid, String>,
@@ -141,6 +143,11 @@ impl Service {
             .map(|t| definition.step_in_words(&t.transition, t.from_state, t.to_state))
             .collect();
         let events = audit_views(self.store.audit_trail(SubjectKind::Contract, id).await?);
+        let labels = self.category_labels();
+        let event_words = events
+            .iter()
+            .map(|e| event_in_words(e, &definition, &labels))
+            .collect();
         let mut people = BTreeMap::new();
         let actors = events.iter().filter_map(|e| e.actor_id).chain(
             history
@@ -181,6 +188,7 @@ impl Service {
             versions,
             history,
             history_words,
+            event_words,
             events,
             people,
             available,
@@ -190,3 +198,54 @@ impl Service {
         })
     }
 }
+
+/// An audit event as a reader of the trail says it: 经核实排除「施工单位垫资」：理由…, 送审：草稿 →
+/// 法制审查, 上传材料：立项批复（批复.pdf）.
+fn event_in_words(
+    event: &AuditEventView,
+    definition: &crate::workflow::Definition,
+    categories: &BTreeMap<String, String>,
+) -> String {
+    let data = &event.data;
+    let text = |key: &str| data[key].as_str().unwrap_or_default().to_owned();
+    let rule = || {
+        let rule = text("rule");
+        let category = rule.split('.').next().unwrap_or_default();
+        categories
+            .get(category)
+            .map_or(rule.clone(), |label| label.split(" / ").next().unwrap_or(label).to_owned())
+    };
+    match event.action.as_str() {
+        "contract.created" => format!("起草合同《{}》", text("title")),
+        "contract.body_replaced" => format!("修改正文，形成第{}版", data["body_version"]),
+        "contract.draft_file_kept" => format!("上传原始文件：{}", text("file_name")),
+        "contract.facts_revised" => "修改合同信息（金额、资金来源、相对方等）".to_owned(),
+        "contract.material_added" => {
+            let kind = text("kind")
+                .parse::<crate::domain::MaterialKind>()
+                .map_or_else(|_| text("kind"), |k| k.label().to_owned());
+            format!("上传审查材料：{kind}（{}）", text("file_name"))
+        }
+        "contract.material_removed" => "移除一份审查材料".to_owned(),
+        "contract.transition" => {
+            let state = |key: &str| text(key).parse::<crate::domain::ContractState>().ok();
+            let step = match (state("from"), state("to")) {
+                (Some(from), Some(to)) => definition.step_in_words(&text("transition"), from, to),
+                _ => text("transition"),
+            };
+            match data["opinion_number"].as_str() {
+                Some(number) => format!("{step}（{number}）"),
+                None => step,
+            }
+        }
+        "finding.waived" => format!("经核实排除「{}」：{}", rule(), text("reason")),
+        "finding.waiver_withdrawn" => format!(
+            "撤销对「{}」的排除：{}（原排除理由：{}）",
+            rule(),
+            text("reason"),
+            text("withdrawn_reason")
+        ),
+        other => other.to_owned(),
+    }
+}
+

@@ -554,6 +554,11 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
             && page.contains("mark class=\"finding sev-block waived\""),
         "{page}"
     );
+    assert!(
+        page.contains("经核实排除「施工单位垫资」：垫资条款已由补充协议删除")
+            && !page.contains("<code>finding.waived"),
+        "the audit trail in words: {page}"
+    );
 
     // A stale form is refused without losing the opinion typed into it.
     let stale = reviewer

@@ -200,7 +200,8 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
     let events: Vec<Value> = o
         .events
         .iter()
-        .map(|e| context! { e, actor => e.actor_id.as_ref().map(name_of) })
+        .zip(&o.event_words)
+        .map(|(e, words)| context! { e, words, actor => e.actor_id.as_ref().map(name_of) })
         .collect();
     // A returned contract opens with the opinion that returned it.
     let returned = (contract.state == ContractState::RevisionRequested)
