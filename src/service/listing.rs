@@ -135,6 +135,12 @@ pub struct QueueItem {
     pub contract: Contract,
     /// Its review stage is past its deadline.
     pub overdue: bool,
+    /// The submitting agency.
+    pub agency: String,
+    /// Blocking findings of the current version not yet excluded.
+    pub open_blocking_findings: i64,
+    /// Submitted again after being returned.
+    pub resubmitted: bool,
 }
 
 /// What waits for a reviewer acting as another's deputy.
@@ -221,9 +227,12 @@ impl Service {
         let at = now();
         Ok(contracts
             .into_iter()
-            .map(|contract| QueueItem {
-                overdue: contract.due_at.is_some_and(|due| due < at),
-                contract,
+            .map(|entry| QueueItem {
+                overdue: entry.contract.due_at.is_some_and(|due| due < at),
+                contract: entry.contract,
+                agency: entry.agency,
+                open_blocking_findings: entry.open_blocking_findings,
+                resubmitted: entry.submissions > 1,
             })
             .collect())
     }

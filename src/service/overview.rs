@@ -211,9 +211,9 @@ fn event_in_words(
     let rule = || {
         let rule = text("rule");
         let category = rule.split('.').next().unwrap_or_default();
-        categories
-            .get(category)
-            .map_or(rule.clone(), |label| label.split(" / ").next().unwrap_or(label).to_owned())
+        categories.get(category).map_or(rule.clone(), |label| {
+            label.split(" / ").next().unwrap_or(label).to_owned()
+        })
     };
     match event.action.as_str() {
         "contract.created" => format!("起草合同《{}》", text("title")),
@@ -248,4 +248,3 @@ fn event_in_words(
         other => other.to_owned(),
     }
 }
-

@@ -328,7 +328,7 @@ pub trait ReviewStore {
         visibility: Visibility,
         states: &[ContractState],
         limit: i64,
-    ) -> StoreResult<Vec<Contract>>;
+    ) -> StoreResult<Vec<QueueEntry>>;
     /// Contracts whose current stage is due at or before `before`.
     async fn contracts_due_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<Contract>>;
 }

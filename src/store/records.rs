@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
-    Answer, Attachment, ContractState, ContractTransition, ContractVersion, DraftFile, Facts,
-    FileContent, FindingSpan, OutgoingMail, User,
+    Answer, Attachment, Contract, ContractState, ContractTransition, ContractVersion, DraftFile,
+    Facts, FileContent, FindingSpan, OutgoingMail, User,
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -171,6 +171,18 @@ impl Numbering {
     pub fn number(&self, n: i64) -> String {
         format!("{}〔{}〕{n}号", self.prefix, self.year)
     }
+}
+
+/// A contract in a review queue, with what the reviewer sorts by at a glance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    pub contract: Contract,
+    /// The submitting agency's name.
+    pub agency: String,
+    /// Blocking findings of the current version not yet excluded.
+    pub open_blocking_findings: i64,
+    /// How often it was submitted: more than once is a resubmission.
+    pub submissions: i64,
 }
 
 /// A deadline reminder or escalation: queued only if this recipient has not had one for this

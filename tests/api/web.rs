@@ -496,6 +496,12 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
         home.contains("待审查合同") && home.contains(&format!("/contracts/{id}")),
         "{home}"
     );
+    assert!(
+        home.contains("<td data-label=\"送审单位 Agency\">甲局</td>")
+            && home.contains("1 项待处理")
+            && home.contains("首次送审"),
+        "the queue names the agency, the open blocking findings and a first submission: {home}"
+    );
     let (_, page) = reviewer.page(&format!("/contracts/{id}")).await;
     assert!(
         page.contains(
@@ -724,6 +730,18 @@ async fn a_returned_contract_is_revised_and_the_versions_compared(app: TestApp) 
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = clerk.page(&format!("/contracts/{id}/diff?from=x")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Sent again, it reaches the queue marked as a resubmission.
+    let version = app.contract(&world.submitter_a, &id).await["version"].clone();
+    app.fire_ok(
+        &world.submitter_a,
+        &id,
+        "submit",
+        &json!({ "expected_version": version }),
+    )
+    .await;
+    let (_, home) = reviewer.page("/").await;
+    assert!(home.contains("再次送审 Resubmitted"), "{home}");
 }
 
 async fn a_rejected_form_keeps_what_was_typed_and_names_the_fields(app: TestApp) {

@@ -15,8 +15,8 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::{Contract, ContractState, ContractTransition, Outcome, Visibility};
 use crate::screening::Severity;
 use crate::store::{
-    Numbering, ReviewFacts, ReviewStore, SavedResponse, StoreError, StoreResult, TransitionRecord,
-    WorkflowRecord,
+    Numbering, QueueEntry, ReviewFacts, ReviewStore, SavedResponse, StoreError, StoreResult,
+    TransitionRecord, WorkflowRecord,
 };
 
 #[derive(sqlx::FromRow)]
@@ -72,6 +72,15 @@ impl TryFrom<TransitionRow> for ContractTransition {
             at: row.at,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct QueueRow {
+    #[sqlx(flatten)]
+    contract: ContractRow,
+    agency: Option<String>,
+    open_blocking_findings: i64,
+    submissions: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -337,26 +346,44 @@ impl ReviewStore for SqlStore {
         visibility: Visibility,
         states: &[ContractState],
         limit: i64,
-    ) -> StoreResult<Vec<Contract>> {
+    ) -> StoreResult<Vec<QueueEntry>> {
         if states.is_empty() {
             return Ok(Vec::new());
         }
         let (root, descend) = scope_params(visibility);
         let sql = format!(
-            "{} SELECT {CONTRACT_COLUMNS} {FROM_CONTRACTS}
+            "{} SELECT {CONTRACT_COLUMNS},
+                    (SELECT name FROM agencies a WHERE a.id = c.agency_id) AS agency,
+                    (SELECT COUNT(*) FROM findings f WHERE f.contract_id = c.id
+                        AND f.body_version = c.body_version AND f.severity = $12
+                        AND f.waived_at IS NULL) AS open_blocking_findings,
+                    (SELECT COUNT(*) FROM contract_transitions t WHERE t.contract_id = c.id
+                        AND t.outcome = $13) AS submissions
+             {FROM_CONTRACTS}
              WHERE c.agency_id IN (SELECT id FROM scope) AND c.state IN ({STATE_SLOTS})
              ORDER BY c.due_at IS NULL, c.due_at, c.id
              LIMIT $11",
             scope_cte!()
         );
-        let mut query = sqlx::query_as::<_, ContractRow>(&sql)
-            .bind(root)
-            .bind(descend);
+        let mut query = sqlx::query_as::<_, QueueRow>(&sql).bind(root).bind(descend);
         for slot in 0..ContractState::COUNT {
             query = query.bind(states.get(slot).map(|s| s.as_str()));
         }
-        let rows = query.bind(limit).fetch_all(&self.pool).await?;
-        Ok(rows.into_iter().map(Contract::from).collect())
+        let rows = query
+            .bind(limit)
+            .bind(Severity::Block.as_str())
+            .bind(Outcome::Submitted.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| QueueEntry {
+                contract: Contract::from(row.contract),
+                agency: row.agency.unwrap_or_default(),
+                open_blocking_findings: row.open_blocking_findings,
+                submissions: row.submissions,
+            })
+            .collect())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
