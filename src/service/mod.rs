@@ -11,6 +11,7 @@ pub mod directory;
 pub mod documents;
 pub mod history;
 pub mod idempotency;
+pub mod inbox;
 pub mod judgments;
 pub mod listing;
 pub mod notifications;

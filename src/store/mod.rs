@@ -329,6 +329,20 @@ pub trait ReviewStore {
         states: &[ContractState],
         limit: i64,
     ) -> StoreResult<Vec<QueueEntry>>;
+    /// How many contracts in view are in any of `states` (and, with `signatory`, name that
+    /// address as a signatory): the count of what waits for someone.
+    async fn count_waiting(
+        &self,
+        visibility: Visibility,
+        states: &[ContractState],
+        signatory: Option<&str>,
+    ) -> StoreResult<i64>;
+    /// The latest workflow steps on contracts in view, newest first, with each contract's title.
+    async fn recent_steps(
+        &self,
+        visibility: Visibility,
+        limit: i64,
+    ) -> StoreResult<Vec<RecentStep>>;
     /// Contracts whose current stage is due at or before `before`.
     async fn contracts_due_before(&self, before: DateTime<Utc>) -> StoreResult<Vec<Contract>>;
 }

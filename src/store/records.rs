@@ -185,6 +185,14 @@ pub struct QueueEntry {
     pub submissions: i64,
 }
 
+/// A workflow step with the contract it moved, for the message list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentStep {
+    pub contract_id: Uuid,
+    pub title: String,
+    pub step: ContractTransition,
+}
+
 /// A deadline reminder or escalation: queued only if this recipient has not had one for this
 /// contract today.
 #[derive(Debug, Clone, PartialEq, Eq)]

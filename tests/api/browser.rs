@@ -597,6 +597,7 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
         ("14-password", "/account/password".to_owned()),
         ("15-opinion", format!("/contracts/{id}/opinion")),
         ("16-not-found", "/no/such/page".to_owned()),
+        ("24-inbox", "/inbox".to_owned()),
     ] {
         walk.open(&path).await;
         walk.shoot(name).await;

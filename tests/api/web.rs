@@ -26,6 +26,7 @@ on_both_backends!(
     hostile_bodies_render_within_bounds_and_the_service_keeps_answering,
     a_word_draft_survives_a_refused_form_and_a_damaged_one_is_named,
     a_decision_names_the_state_it_reached_and_conditions_reach_the_signatory,
+    the_inbox_counts_what_waits_and_lists_what_happened,
 );
 
 const GUARANTEE_BODY: &str = "# 校舍维修工程施工合同\n\n## 第三条 工程款支付\n\n1. 本工程由乙方垫资施工。\n2. 按月完成工程量的百分之八十支付进度款。\n";
@@ -1753,5 +1754,74 @@ async fn a_decision_names_the_state_it_reached_and_conditions_reach_the_signator
     assert_eq!(
         app.contract(&world.signatory_a, &id).await["state"],
         "signed"
+    );
+}
+
+/// The 待办 count in the header of every page.
+fn waiting_in_header(html: &str) -> Option<String> {
+    html.split("id=\"inbox-link\"")
+        .nth(1)?
+        .split("</a>")
+        .next()?
+        .split("class=\"count\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').nth(1))
+        .and_then(|rest| rest.split('<').next())
+        .map(str::to_owned)
+}
+
+async fn the_inbox_counts_what_waits_and_lists_what_happened(app: TestApp) {
+    let world = World::build(&app).await;
+    let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
+    let clerk = Browser::signed_in(&app, "clerk@a.gov.cn").await;
+    let signer = Browser::signed_in(&app, "signer@a.gov.cn").await;
+    let (_, page) = reviewer.page("/").await;
+    assert_eq!(waiting_in_header(&page), None, "nothing waits yet");
+
+    let first = submitted(&app, &world, &valid_contract("待办一")).await;
+    let second = submitted(&app, &world, &valid_contract("待办二")).await;
+    let (_, page) = reviewer.page("/contracts").await;
+    assert_eq!(
+        waiting_in_header(&page).as_deref(),
+        Some("2"),
+        "on every page"
+    );
+
+    let returned = json!({ "expected_version": second["version"], "opinion": "请补充验收条款。" });
+    app.fire_ok(&world.reviewer, &id_of(&second), "return", &returned)
+        .await;
+    let approved = json!({ "expected_version": first["version"], "opinion": "同意。" });
+    app.fire_ok(&world.reviewer, &id_of(&first), "approve", &approved)
+        .await;
+    let (_, page) = reviewer.page("/").await;
+    assert_eq!(waiting_in_header(&page), None, "the reviewer is done");
+    let (_, page) = clerk.page("/").await;
+    assert_eq!(
+        waiting_in_header(&page).as_deref(),
+        Some("1"),
+        "one to revise"
+    );
+    let (_, page) = signer.page("/").await;
+    assert_eq!(
+        waiting_in_header(&page).as_deref(),
+        Some("1"),
+        "one to sign"
+    );
+
+    let (status, inbox) = clerk.page("/inbox").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        inbox.contains("待办二</a>：退回修改")
+            && inbox.contains("待办一</a>：审查通过")
+            && inbox.contains("送审"),
+        "{inbox}"
+    );
+    let (_, elsewhere) = Browser::signed_in(&app, "clerk@b.gov.cn")
+        .await
+        .page("/inbox")
+        .await;
+    assert!(
+        !elsewhere.contains("待办一"),
+        "another agency sees none of it"
     );
 }

@@ -73,6 +73,18 @@ pub async fn home(
     )
 }
 
+/// 待办与消息: the count of what waits, and the latest steps on contracts in view.
+pub async fn inbox(State(state): State<AppState>, session: Session) -> PageResult {
+    let messages = state.service.messages(&session.principal).await?;
+    render(
+        &state,
+        &session,
+        StatusCode::OK,
+        "inbox.html",
+        context! { messages },
+    )
+}
+
 async fn list(
     state: &AppState,
     principal: &Principal,

@@ -56,6 +56,7 @@ fn uploads() -> Router<AppState> {
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
+        .route("/inbox", get(home::inbox))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route(

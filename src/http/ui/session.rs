@@ -22,6 +22,8 @@ pub struct Session {
     pub principal: Principal,
     pub token: String,
     pub csrf: String,
+    /// How many contracts wait for this user (待办), shown in every page's header.
+    pub waiting: i64,
 }
 
 /// The CSRF token of a session: bound to it, unguessable without the HttpOnly cookie.
@@ -71,6 +73,7 @@ impl Session {
         context! {
             user => context! { name => p.name, email => p.email, roles => roles },
             csrf => self.csrf,
+            waiting => self.waiting,
             can => context! {
                 submit => p.has(Role::Submitter),
                 review => p.has(Role::Reviewer) || p.has(Role::LeadReviewer),
@@ -115,7 +118,9 @@ where
             .ok_or(Error::Unauthorized)?;
         let principal = state.service.authenticate(&token).await?;
         tracing::Span::current().record("user_id", tracing::field::display(principal.user_id));
+        let waiting = state.service.waiting_count(&principal).await?;
         Ok(Session {
+            waiting,
             principal,
             csrf: csrf_of(&token),
             token,

@@ -15,8 +15,8 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::{Contract, ContractState, ContractTransition, Outcome, Visibility};
 use crate::screening::Severity;
 use crate::store::{
-    Numbering, QueueEntry, ReviewFacts, ReviewStore, SavedResponse, StoreError, StoreResult,
-    TransitionRecord, WorkflowRecord,
+    Numbering, QueueEntry, RecentStep, ReviewFacts, ReviewStore, SavedResponse, StoreError,
+    StoreResult, TransitionRecord, WorkflowRecord,
 };
 
 #[derive(sqlx::FromRow)]
@@ -72,6 +72,14 @@ impl TryFrom<TransitionRow> for ContractTransition {
             at: row.at,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct RecentRow {
+    #[sqlx(flatten)]
+    step: TransitionRow,
+    contract_id: Uuid,
+    title: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -384,6 +392,65 @@ impl ReviewStore for SqlStore {
                 submissions: row.submissions,
             })
             .collect())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn count_waiting(
+        &self,
+        visibility: Visibility,
+        states: &[ContractState],
+        signatory: Option<&str>,
+    ) -> StoreResult<i64> {
+        if states.is_empty() {
+            return Ok(0);
+        }
+        let (root, descend) = scope_params(visibility);
+        let sql = format!(
+            "{} SELECT COUNT(*) FROM contracts c
+             WHERE c.agency_id IN (SELECT id FROM scope) AND c.state IN ({STATE_SLOTS})
+               AND ($11 IS NULL OR EXISTS (SELECT 1 FROM contract_signatories s
+                                           WHERE s.contract_id = c.id AND s.email = $11))",
+            scope_cte!()
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(root).bind(descend);
+        for slot in 0..ContractState::COUNT {
+            query = query.bind(states.get(slot).map(|s| s.as_str()));
+        }
+        Ok(query.bind(signatory).fetch_one(&self.pool).await?)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn recent_steps(
+        &self,
+        visibility: Visibility,
+        limit: i64,
+    ) -> StoreResult<Vec<RecentStep>> {
+        let (root, descend) = scope_params(visibility);
+        let sql = format!(
+            "{} SELECT t.id, t.transition, t.from_state, t.to_state, t.outcome, t.actor_id,
+                    t.on_behalf_of, t.opinion, t.opinion_number, t.conditions, t.body_version,
+                    t.body_sha256, t.at, c.id AS contract_id, c.title
+             FROM contract_transitions t JOIN contracts c ON c.id = t.contract_id
+             WHERE c.agency_id IN (SELECT id FROM scope)
+             ORDER BY t.at DESC, t.id DESC
+             LIMIT $3",
+            scope_cte!()
+        );
+        let rows: Vec<RecentRow> = sqlx::query_as(&sql)
+            .bind(root)
+            .bind(descend)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(RecentStep {
+                    contract_id: row.contract_id,
+                    title: row.title,
+                    step: ContractTransition::try_from(row.step)?,
+                })
+            })
+            .collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
