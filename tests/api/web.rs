@@ -497,6 +497,20 @@ async fn the_whole_review_happens_in_the_pages(app: TestApp) {
         home.contains("待审查合同") && home.contains(&format!("/contracts/{id}")),
         "{home}"
     );
+    // The deadline reads as the same day on the page and in the mail: the last day to decide.
+    let due_at = app.contract(&world.reviewer, &id).await["due_at"]
+        .as_str()
+        .unwrap()
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    let last_day = (due_at - chrono::Duration::seconds(1) + chrono::Duration::hours(8))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(home.contains(&last_day), "{last_day} in the queue: {home}");
+    let mails = app
+        .texts("SELECT body_text FROM outbox WHERE event = 'review_requested'")
+        .await;
+    assert!(mails.iter().all(|m| m.contains(&last_day)), "{mails:?}");
     assert!(
         home.contains("<td data-label=\"送审单位 Agency\">甲局</td>")
             && home.contains("1 项待处理")
@@ -678,7 +692,10 @@ async fn a_returned_contract_is_revised_and_the_versions_compared(app: TestApp) 
     let returned = reviewer
         .submit(
             &format!("/contracts/{id}/transitions/return"),
-            &[("expected_version", "2"), ("opinion", "请补充验收条款。")],
+            &[
+                ("expected_version", "2"),
+                ("opinion", "一、请补充验收条款。\n二、明确付款期限。"),
+            ],
         )
         .await;
     assert_eq!(returned.status(), StatusCode::SEE_OTHER);
@@ -688,6 +705,21 @@ async fn a_returned_contract_is_revised_and_the_versions_compared(app: TestApp) 
     assert!(
         page.contains("请补充验收条款。") && page.contains(&format!("/contracts/{id}/edit")),
         "{page}"
+    );
+    // The opinion that returned it opens the page, each numbered line a paragraph of its own.
+    let banner = page
+        .split("id=\"returned-opinion\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .expect("the returned opinion at the top");
+    assert!(
+        banner.contains("<p>一、请补充验收条款。</p>")
+            && banner.contains("<p>二、明确付款期限。</p>"),
+        "{banner}"
+    );
+    assert!(
+        page.find("id=\"returned-opinion\"") < page.find("id=\"materials\""),
+        "above the rest of the page"
     );
     let (_, edit) = clerk.page(&format!("/contracts/{id}/edit")).await;
     let version = input_value(&edit, "expected_version").unwrap();
