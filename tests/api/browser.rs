@@ -140,6 +140,15 @@ impl Walk<'_> {
         input.send_keys(text).await.expect("type");
     }
 
+    /// Ticks the checkbox named `name` with `value`, unless it is ticked already.
+    async fn tick_value(&self, name: &str, value: &str) {
+        let css = format!("input[name='{name}'][value='{value}']");
+        let checkbox = self.client.find(Locator::Css(&css)).await.expect(&css);
+        if checkbox.prop("checked").await.ok().flatten().as_deref() != Some("true") {
+            checkbox.click().await.expect("tick");
+        }
+    }
+
     /// Ticks a checkbox (no page load).
     async fn tick(&self, id: &str) {
         let checkbox = self.client.find(Locator::Id(id)).await.expect(id);
@@ -412,7 +421,7 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
     walk.type_into("agency_party", "甲方").await;
     walk.type_into("amount", "186,000").await;
     walk.type_into("funding_source", "2027年度部门预算").await;
-    walk.type_into("signatories", "signer@a.gov.cn").await;
+    walk.tick_value("signatories", "signer@a.gov.cn").await;
     let file = client.find(Locator::Id("draft")).await.expect("file input");
     file.send_keys(&upload.display().to_string())
         .await

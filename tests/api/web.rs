@@ -75,13 +75,17 @@ fn edit_facts(html: &str) -> Vec<(String, String)> {
         .and_then(|o| o.split('"').next())
         .unwrap_or_default();
     fields.push(("contract_type".into(), chosen.into()));
-    let signatories = html
-        .split("name=\"signatories\"")
-        .nth(1)
-        .and_then(|rest| rest.split('>').nth(1))
-        .and_then(|rest| rest.split("</textarea").next())
-        .unwrap_or_default();
-    fields.push(("signatories".into(), signatories.into()));
+    for checkbox in html.split("<input type=\"checkbox\"").skip(1) {
+        let tag = checkbox.split('>').next().unwrap_or_default();
+        if tag.contains("name=\"signatories\"") && tag.contains(" checked") {
+            let value = tag
+                .split("value=\"")
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .unwrap_or_default();
+            fields.push(("signatories".into(), value.into()));
+        }
+    }
     fields
 }
 
@@ -780,6 +784,28 @@ async fn a_returned_contract_is_revised_and_the_versions_compared(app: TestApp) 
 async fn a_rejected_form_keeps_what_was_typed_and_names_the_fields(app: TestApp) {
     let world = World::build(&app).await;
     let clerk = Browser::signed_in(&app, "clerk@a.gov.cn").await;
+    // Signatories are chosen from the agency's own, none ticked for the clerk in advance.
+    let (_, page) = clerk.page("/contracts/new").await;
+    assert!(
+        page.contains("name=\"signatories\" value=\"signer@a.gov.cn\">")
+            && page.contains("name=\"signatories\" value=\"deputy@a.gov.cn\">"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("value=\"clerk@a.gov.cn\"") && !page.contains(" checked>"),
+        "{page}"
+    );
+    let chosen = contract_form("", "# 合同\n\n第一条 标的。\n")
+        .text("signatories", "deputy@a.gov.cn")
+        .text("intent", "save");
+    let refused = clerk.submit_multipart("/contracts/new", chosen).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("value=\"signer@a.gov.cn\" checked>")
+            && html.contains("value=\"deputy@a.gov.cn\" checked>"),
+        "both ticked signatories stay ticked: {html}"
+    );
     let form = Form::new()
         .text("title", "")
         .text("contract_type", "procurement")

@@ -90,6 +90,7 @@ fn echo(fields: &Fields, text: Option<&Text>) -> BTreeMap<String, String> {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
+    values.insert("signatories".into(), fields.all("signatories").join("\n"));
     if let Some(Text::File { upload, markdown }) = text {
         values.insert("body_markdown".into(), markdown.clone());
         if upload.bytes.len() <= MAX_KEPT_DRAFT_BYTES {
@@ -107,8 +108,9 @@ fn echo(fields: &Fields, text: Option<&Text>) -> BTreeMap<String, String> {
 fn facts_from(fields: &Fields) -> (FactsDraft, Option<FieldError>) {
     let amount = Money::parse_yuan(fields.get("amount"));
     let signatories = fields
-        .get("signatories")
-        .split(['\n', ',', '，', ';', '；'])
+        .all("signatories")
+        .iter()
+        .flat_map(|value| value.split(['\n', ',', '，', ';', '；']))
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
@@ -167,27 +169,68 @@ fn form_errors(errors: BTreeMap<String, String>) -> BTreeMap<String, String> {
 pub async fn new_page(State(state): State<AppState>, session: Session) -> PageResult {
     // The key makes a double-clicked or resent form create the contract once.
     let key = random_token();
-    // Only the agency's signatories may be named: offer them all, the clerk keeps who signs.
+    // The clerk chooses who signs; only when the agency has one signatory is it chosen already.
     let signers = state
         .service
         .signers_of_my_agency(&session.principal)
-        .await?
-        .join("\n");
+        .await?;
+    let only = if signers.len() == 1 {
+        signers.join("")
+    } else {
+        String::new()
+    };
     let values = BTreeMap::from([
-        ("signatories".to_owned(), signers),
+        ("signatories".to_owned(), only),
         ("idempotency_key".to_owned(), key),
     ]);
-    new_form(&state, &session, StatusCode::OK, context! { values })
+    new_form(&state, &session, StatusCode::OK, values, context! {}).await
 }
 
-fn new_form(state: &AppState, session: &Session, status: StatusCode, page: Value) -> PageResult {
+async fn new_form(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    values: BTreeMap<String, String>,
+    page: Value,
+) -> PageResult {
+    let signers = signer_choices(state, session, &values).await?;
     render(
         state,
         session,
         status,
         "contract_new.html",
-        context! { types => contract_types(), category_labels => state.service.category_labels(), ..page },
+        context! { values, signers, types => contract_types(), category_labels => state.service.category_labels(), ..page },
     )
+}
+
+/// The agency's signatories to choose from, each ticked when the form names it; an address the
+/// contract already names stays on offer, so that it can be seen and unticked.
+async fn signer_choices(
+    state: &AppState,
+    session: &Session,
+    values: &BTreeMap<String, String>,
+) -> Result<Vec<Value>, Error> {
+    let chosen: Vec<&str> = values
+        .get("signatories")
+        .map(|s| s.lines().map(str::trim).filter(|l| !l.is_empty()).collect())
+        .unwrap_or_default();
+    let mut offered = state
+        .service
+        .signers_of_my_agency(&session.principal)
+        .await?;
+    for named in &chosen {
+        if !offered.iter().any(|o| o == named) {
+            offered.push((*named).to_owned());
+        }
+    }
+    Ok(offered
+        .into_iter()
+        .enumerate()
+        .map(|(i, email)| {
+            let checked = chosen.contains(&email.as_str());
+            context! { email, checked, id => format!("signatory-{i}") }
+        })
+        .collect())
 }
 
 pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageResult {
@@ -211,8 +254,10 @@ pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageRes
                 &state,
                 &session,
                 StatusCode::OK,
-                context! { values, report },
-            );
+                values.clone(),
+                context! { report },
+            )
+            .await;
         }
         let key = fields.optional("idempotency_key");
         let service = &state.service;
@@ -237,7 +282,7 @@ pub async fn create(State(state): State<AppState>, form: SessionForm) -> PageRes
         Err(error) => {
             let (status, error, errors) = form_problem(error)?;
             let errors = form_errors(errors);
-            new_form(&state, &session, status, context! { values, error, errors })
+            new_form(&state, &session, status, values, context! { error, errors }).await
         }
     }
 }
@@ -270,19 +315,21 @@ fn edit_values(detail: &ContractDetail) -> BTreeMap<String, String> {
     ])
 }
 
-fn edit_form(
+async fn edit_form(
     state: &AppState,
     session: &Session,
     status: StatusCode,
     detail: &ContractDetail,
+    values: BTreeMap<String, String>,
     page: Value,
 ) -> PageResult {
+    let signers = signer_choices(state, session, &values).await?;
     render(
         state,
         session,
         status,
         "contract_edit.html",
-        context! { contract => detail.contract, types => contract_types(), ..page },
+        context! { values, signers, contract => detail.contract, types => contract_types(), ..page },
     )
 }
 
@@ -298,8 +345,10 @@ pub async fn edit_page(
         &session,
         StatusCode::OK,
         &detail,
-        context! { values },
+        values,
+        context! {},
     )
+    .await
 }
 
 /// Saves the revised facts (when they changed), then the revised text (when it changed or a
@@ -353,8 +402,10 @@ pub async fn revise(
                 &session,
                 status,
                 &detail,
-                context! { values, error, errors },
+                values,
+                context! { error, errors },
             )
+            .await
         }
     }
 }

@@ -73,7 +73,7 @@ impl Session {
         context! {
             user => context! { name => p.name, email => p.email, roles => roles },
             csrf => self.csrf,
-            waiting => self.waiting,
+            waiting_count => self.waiting,
             can => context! {
                 submit => p.has(Role::Submitter),
                 review => p.has(Role::Reviewer) || p.has(Role::LeadReviewer),
