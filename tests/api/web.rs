@@ -761,6 +761,11 @@ async fn a_returned_contract_is_revised_and_the_versions_compared(app: TestApp) 
         "{diff}"
     );
     assert!(diff.contains("复印纸。"), "unchanged context is shown");
+    assert!(
+        diff.contains("<h2 class=\"clause\">第二条 验收</h2>")
+            || diff.contains("<h2 class=\"clause\">第一条 标的</h2>"),
+        "each group of changes under its clause: {diff}"
+    );
     let (status, _) = clerk
         .page(&format!("/contracts/{id}/diff?from=1&to=9"))
         .await;

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use minijinja::{Value, context};
 use serde::Deserialize;
-use similar::{ChangeTag, TextDiff};
 use strum::IntoEnumIterator;
 use uuid::Uuid;
 
@@ -30,9 +29,6 @@ use crate::templates::markdown_to_html;
 /// The most findings the contract page lists (each with its waiver form); every finding is still
 /// marked in the text. A pathological draft must not make a page of tens of megabytes.
 pub(super) const MAX_LISTED_FINDINGS: usize = 200;
-
-/// Lines of unchanged text shown around each change in a diff.
-const DIFF_CONTEXT_LINES: usize = 3;
 
 // ---- browsing ----------------------------------------------------------------------------
 
@@ -600,43 +596,10 @@ pub async fn diff(
         new.body_markdown.unwrap_or_default(),
     );
     render_heavy(&state, &session, StatusCode::OK, "diff.html", move || {
-        let hunks = diff_hunks(&old_text, &new_text);
+        let hunks = super::diff::hunks(&old_text, &new_text);
         context! { contract => detail.contract, from => old.version, to => new.version, hunks }
     })
     .await
-}
-
-/// The longest a diff may search for the smallest set of changes before it settles for a larger
-/// one: two long, wholly different versions must not hold the page.
-const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The changed regions, each with a little unchanged text around it.
-fn diff_hunks(old: &str, new: &str) -> Vec<Vec<Value>> {
-    let diff = TextDiff::configure()
-        .timeout(DIFF_TIMEOUT)
-        .diff_lines(old, new);
-    diff.grouped_ops(DIFF_CONTEXT_LINES)
-        .iter()
-        .map(|group| {
-            group
-                .iter()
-                .flat_map(|op| diff.iter_changes(op))
-                .map(|change| {
-                    let kind = match change.tag() {
-                        ChangeTag::Delete => "removed",
-                        ChangeTag::Insert => "added",
-                        ChangeTag::Equal => "same",
-                    };
-                    context! {
-                        kind,
-                        old => change.old_index().map(|i| i + 1),
-                        new => change.new_index().map(|i| i + 1),
-                        text => change.value().trim_end_matches('\n'),
-                    }
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// The opinion letter on its own, to print or save.
@@ -713,17 +676,4 @@ async fn render_sign_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn diff_shows_changed_lines_with_context() {
-        let old = "第一条\n第二条 乙方垫资施工\n第三条\n";
-        let new = "第一条\n第二条 按进度付款\n第三条\n";
-        let hunks = diff_hunks(old, new);
-        assert_eq!(hunks.len(), 1);
-        let kinds: Vec<String> = hunks[0]
-            .iter()
-            .map(|line| line.get_attr("kind").unwrap().to_string())
-            .collect();
-        assert_eq!(kinds, ["same", "removed", "added", "same"]);
-    }
 }

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod contracts;
 mod delegations;
+mod diff;
 mod drafts;
 mod form;
 mod highlight;
