@@ -672,8 +672,3 @@ async fn render_sign_page(
     })
     .await
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
