@@ -4,6 +4,7 @@
 
 mod agencies;
 mod auth;
+mod comments;
 mod contracts;
 pub mod csv;
 mod delegations;
@@ -94,6 +95,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(outbox::router())
         .merge(queue::router())
         .merge(screening::router())
+        .merge(comments::router())
         .merge(judgments::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

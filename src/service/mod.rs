@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod comments;
 pub mod contracts;
 pub mod delegations;
 pub mod demo;

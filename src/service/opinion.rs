@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::Service;
 use crate::domain::{
-    ContractDetail, ContractState, ContractTransition, Finding, Money, Outcome, Principal,
-    SupplementPoint, User, approval_conditions,
+    ClauseComment, ContractDetail, ContractState, ContractTransition, Finding, Money, Outcome,
+    Principal, SupplementPoint, User, approval_conditions,
 };
 use crate::error::{Error, Result};
 use crate::office::letter::{self, Block, Letter, Run};
@@ -60,6 +60,8 @@ pub struct ReviewLetter {
     pub supplements: Vec<LetterSupplement>,
     /// Every stage's opinion in the round that ended in this decision, in order.
     pub opinions: Vec<StageOpinion>,
+    /// 批注 made up to this decision, each with how the clerk dealt with it, as one line.
+    pub comments: Vec<String>,
     pub conclusion: String,
     /// 修改后同意: what the agency must do when it signs.
     pub conditions: Vec<String>,
@@ -163,6 +165,14 @@ impl Service {
             .findings(contract.id, decision.body_version)
             .await?;
         let supplements = self.store.supplement_points(contract.id).await?;
+        let comments = self
+            .store
+            .comments(contract.id)
+            .await?
+            .iter()
+            .filter(|c| c.created_at <= decision.at)
+            .map(comment_line)
+            .collect();
         let checklist = self
             .store
             .screening_checklist(contract.id, decision.body_version)
@@ -225,6 +235,7 @@ impl Service {
                 .map(letter_supplement)
                 .collect(),
             opinions,
+            comments,
             conclusion: conclusion(decision.outcome, !conditions.is_empty()).to_owned(),
             conditions,
             signatures: self.signatures(round, decision).await?,
@@ -319,6 +330,21 @@ impl Service {
         signatures.push(("签发人".to_owned(), self.signer_name(decision).await?));
         Ok(signatures)
     }
+}
+
+/// 第三条 工程款支付：意见。建议修改为：……（已采纳）
+fn comment_line(comment: &ClauseComment) -> String {
+    let mut line = format!("{}：{}", comment.clause, comment.comment);
+    if let Some(suggestion) = &comment.suggestion {
+        line.push_str(&format!("建议修改为：{suggestion}"));
+    }
+    let dealt = match (comment.resolution, &comment.resolution_note) {
+        (Some(r), Some(note)) => format!("{}：{note}", chinese_part(r.label())),
+        (Some(r), None) => chinese_part(r.label()),
+        (None, _) => "待处理".to_owned(),
+    };
+    line.push_str(&format!("（{dealt}）"));
+    line
 }
 
 fn letter_supplement(point: &SupplementPoint) -> LetterSupplement {
@@ -461,6 +487,15 @@ impl ReviewLetter {
                         text: vec![Run::plain(&paragraph[end..])],
                     },
                     None => Block::Paragraph(vec![Run::plain(paragraph)]),
+                });
+            }
+        }
+        if !self.comments.is_empty() {
+            blocks.push(Block::Paragraph(vec![Run::bold("逐条修改意见（批注）：")]));
+            for (i, comment) in self.comments.iter().enumerate() {
+                blocks.push(Block::Numbered {
+                    label: format!("{}.", i + 1),
+                    text: vec![Run::plain(comment)],
                 });
             }
         }

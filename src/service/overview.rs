@@ -15,8 +15,8 @@ use super::views::VersionView;
 use crate::domain::Principal;
 use crate::domain::audit::SubjectKind;
 use crate::domain::{
-    Attachment, ContractDetail, ContractTransition, DraftFile, Finding, MaterialKind,
-    SupplementPoint,
+    Attachment, ClauseComment, ContractDetail, ContractTransition, DraftFile, Finding,
+    MaterialKind, SupplementPoint,
 };
 use crate::error::{Error, Result};
 use crate::store::FactRevision;
@@ -53,6 +53,8 @@ pub struct ContractOverview {
     /// Every 补正 point asked, with its answer once given.
     pub points: Vec<SupplementPoint>,
     pub fact_revisions: Vec<FactRevision>,
+    /// 批注, oldest first.
+    pub comments: Vec<ClauseComment>,
 }
 
 /// The actions a deputy may take in the name of one reviewer.
@@ -175,12 +177,14 @@ impl Service {
         let draft_file = self.draft_file_info(id).await?;
         let points = self.store.supplement_points(id).await?;
         let fact_revisions = self.store.fact_revisions(id).await?;
+        let comments = self.store.comments(id).await?;
         Ok(ContractOverview {
             attachments,
             required_materials,
             draft_file,
             points,
             fact_revisions,
+            comments,
             detail,
             state_label,
             findings: screening.findings,
@@ -245,6 +249,14 @@ fn event_in_words(
             text("reason"),
             text("withdrawn_reason")
         ),
+        "comment.added" => format!("批注「{}」：{}", text("clause"), text("comment")),
+        "comment.resolved" => {
+            let how = match text("resolution").as_str() {
+                "accepted" => "已采纳".to_owned(),
+                _ => format!("不采纳：{}", text("note")),
+            };
+            format!("处理批注「{}」：{how}", text("clause"))
+        }
         other => other.to_owned(),
     }
 }

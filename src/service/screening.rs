@@ -257,7 +257,7 @@ impl Service {
 
 /// Only a reviewer or lead reviewer whose jurisdiction covers the contract, and who did not
 /// draft or submit it, rules on its findings, and only while it is under review.
-fn may_rule_on_findings(principal: &Principal, situation: &Situation) -> Result<()> {
+pub(super) fn may_rule_on_findings(principal: &Principal, situation: &Situation) -> Result<()> {
     if !principal.has(Role::Reviewer) && !principal.has(Role::LeadReviewer) {
         return Err(Error::forbidden(
             "只有审查人可以经核实排除审查发现 / only reviewers can waive findings",

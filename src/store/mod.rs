@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::domain::audit::anchor::{ChainHead, ContractAnchor};
 use crate::domain::audit::{AuditMeta, AuditRecord, SubjectKind};
 use crate::domain::{
-    Agency, Attachment, Contract, ContractDetail, ContractState, ContractTransition,
+    Agency, Attachment, ClauseComment, Contract, ContractDetail, ContractState, ContractTransition,
     ContractVersion, Delegation, Delivery, DraftFile, ExternalSignatory, FileContent, Finding,
     Judgment, JudgmentKind, JudgmentPayment, JudgmentSummary, OutboxStatus, Principal, QueuedMail,
     Role, Signers, SupplementPoint, User, Visibility, Waiver,
@@ -329,6 +329,13 @@ pub trait ReviewStore {
         states: &[ContractState],
         limit: i64,
     ) -> StoreResult<Vec<QueueEntry>>;
+    /// Records a reviewer's 批注, with its audit event.
+    async fn add_comment(&self, comment: &ClauseComment) -> StoreResult<()>;
+    /// Every 批注 on a contract, oldest first.
+    async fn comments(&self, contract_id: Uuid) -> StoreResult<Vec<ClauseComment>>;
+    /// Records how the clerk dealt with an open 批注; false when there is no such open one.
+    async fn resolve_comment(&self, resolved: &ClauseComment, meta: AuditMeta)
+    -> StoreResult<bool>;
     /// How many contracts in view are in any of `states` (and, with `signatory`, name that
     /// address as a signatory): the count of what waits for someone.
     async fn count_waiting(

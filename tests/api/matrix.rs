@@ -69,6 +69,8 @@ fn request(endpoint: &str, f: &Fixture, who: Who) -> (Method, String, Option<Val
         .replace("/agencies/{id}", &format!("/agencies/{}", f.agency_a))
         .replace("/contracts/{id}", &format!("/contracts/{}", f.contract))
         .replace("{finding_id}", &f.finding)
+        // No comment is open: a clerk who may deal with one hears the contract is under review.
+        .replace("{comment_id}", "00000000-0000-7000-8000-000000000000")
         .replace("{attachment_id}", &f.attachment)
         .replace("/judgments/{id}", &format!("/judgments/{}", f.judgment))
         .replace(
@@ -110,6 +112,10 @@ fn request(endpoint: &str, f: &Fixture, who: Who) -> (Method, String, Option<Val
         "POST /api/v1/contracts/{id}/findings/{finding_id}/waive"
         | "POST /api/v1/contracts/{id}/findings/{finding_id}/withdraw-waiver" => {
             Some(json!({ "reason": " " }))
+        }
+        "POST /api/v1/contracts/{id}/comments" => Some(json!({ "clause": " ", "comment": " " })),
+        "POST /api/v1/contracts/{id}/comments/{comment_id}/resolve" => {
+            Some(json!({ "resolution": "rejected" }))
         }
         "POST /api/v1/contracts/{id}/transitions/{name}" => {
             Some(json!({ "expected_version": 0, "opinion": "同意" }))
@@ -204,6 +210,7 @@ fn expected(endpoint: &str, who: Who) -> Option<u16> {
         | "GET /api/v1/contracts/{id}/facts/history"
         | "GET /api/v1/contracts/{id}/events"
         | "GET /api/v1/contracts/{id}/findings"
+        | "GET /api/v1/contracts/{id}/comments"
         | "GET /api/v1/contracts/{id}/history"
         | "GET /api/v1/contracts/{id}/transitions"
         | "GET /api/v1/contracts/{id}/versions"
@@ -222,8 +229,13 @@ fn expected(endpoint: &str, who: Who) -> Option<u16> {
         }
         // A reviewer reaches the check of the reason (422); the lead reviewer waives too.
         "POST /api/v1/contracts/{id}/findings/{finding_id}/waive"
-        | "POST /api/v1/contracts/{id}/findings/{finding_id}/withdraw-waiver" => {
+        | "POST /api/v1/contracts/{id}/findings/{finding_id}/withdraw-waiver"
+        | "POST /api/v1/contracts/{id}/comments" => {
             contract(&|w| matches!(w, Reviewer | Lead), 422)
+        }
+        // Only the contract's clerk deals with comments, and not while it is under review.
+        "POST /api/v1/contracts/{id}/comments/{comment_id}/resolve" => {
+            contract(&|w| w == ClerkA, 409)
         }
         // Approving in legal review is the reviewer's; the open blocking finding refuses it.
         "POST /api/v1/contracts/{id}/transitions/{name}" => contract(&|w| w == Reviewer, 422),

@@ -17,6 +17,7 @@ on_both_backends!(
     the_letter_after_lead_review_is_an_office_document_with_both_opinions,
     letter_numbers_run_per_office_and_year_without_gaps_under_concurrency,
     only_an_approval_sets_conditions,
+    a_clause_comment_is_dealt_with_by_the_clerk_and_reaches_the_letter,
 );
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -344,5 +345,200 @@ async fn only_an_approval_sets_conditions(app: TestApp) {
     assert!(
         letter.contains("修改后同意") && letter.contains("签订前取得资金确认函"),
         "{letter}"
+    );
+}
+
+async fn a_clause_comment_is_dealt_with_by_the_clerk_and_reaches_the_letter(app: TestApp) {
+    let world = World::build(&app).await;
+    let in_review = submitted(&app, &world, &valid_contract("批注")).await;
+    let id = id_of(&in_review);
+    let path = format!("/api/v1/contracts/{id}/comments");
+    let comment = json!({
+        "clause": "第一条 标的", "comment": "标的规格不明确。",
+        "suggestion": "复印纸，A4，70克，500张/包。",
+    });
+    problem(
+        app.post(&path, &world.submitter_a, &comment).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let empty = problem(
+        app.post(
+            &path,
+            &world.reviewer,
+            &json!({ "clause": "", "comment": " " }),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        crate::helpers::problem_fields(&empty),
+        ["clause", "comment"]
+    );
+    let added = app.post(&path, &world.reviewer, &comment).await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let added: Value = added.json().await.unwrap();
+    let other = app
+        .post(
+            &path,
+            &world.reviewer,
+            &json!({ "clause": "第一条 标的", "comment": "数量请写明。" }),
+        )
+        .await;
+    let other: Value = other.json().await.unwrap();
+    let resolve = |comment: &Value| {
+        format!(
+            "/api/v1/contracts/{id}/comments/{}/resolve",
+            comment["id"].as_str().unwrap()
+        )
+    };
+    problem(
+        app.post(
+            &resolve(&added),
+            &world.submitter_a,
+            &json!({ "resolution": "accepted" }),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    let returned = app
+        .fire_ok(
+            &world.reviewer,
+            &id,
+            "return",
+            &json!({ "expected_version": in_review["version"], "opinion": "请按批注修改。" }),
+        )
+        .await;
+    let letter = app
+        .get(
+            &format!("/api/v1/contracts/{id}/opinion"),
+            &world.submitter_a,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        letter.contains("逐条修改意见")
+            && letter.contains("标的规格不明确")
+            && letter.contains("待处理"),
+        "{letter}"
+    );
+    problem(
+        app.post(
+            &resolve(&added),
+            &world.reviewer,
+            &json!({ "resolution": "accepted" }),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let unexplained = problem(
+        app.post(
+            &resolve(&other),
+            &world.submitter_a,
+            &json!({ "resolution": "rejected" }),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(crate::helpers::problem_fields(&unexplained), ["note"]);
+    let accepted = app
+        .post(
+            &resolve(&added),
+            &world.submitter_a,
+            &json!({ "resolution": "accepted" }),
+        )
+        .await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let rejected = app
+        .post(
+            &resolve(&other),
+            &world.submitter_a,
+            &json!({ "resolution": "rejected", "note": "数量以订单为准。" }),
+        )
+        .await;
+    assert_eq!(rejected.status(), StatusCode::OK);
+    problem(
+        app.post(
+            &resolve(&added),
+            &world.submitter_a,
+            &json!({ "resolution": "rejected", "note": "again" }),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let listed: Value = app.get(&path, &world.reviewer).await.json().await.unwrap();
+    assert_eq!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["resolution"].as_str().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["accepted", "rejected"]
+    );
+    problem(
+        app.get(&path, &world.submitter_b).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Resubmitted and approved: the letter says how each comment was dealt with.
+    let resubmitted = app
+        .fire_ok(
+            &world.submitter_a,
+            &id,
+            "submit",
+            &json!({ "expected_version": returned["version"] }),
+        )
+        .await;
+    app.fire_ok(
+        &world.reviewer,
+        &id,
+        "approve",
+        &json!({ "expected_version": resubmitted["version"], "opinion": "同意。" }),
+    )
+    .await;
+    let letter = app
+        .get(
+            &format!("/api/v1/contracts/{id}/opinion"),
+            &world.submitter_a,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        letter.contains("已采纳") && letter.contains("不采纳：数量以订单为准"),
+        "{letter}"
+    );
+    let events: Value = app
+        .get(&format!("/api/v1/contracts/{id}/events"), &world.reviewer)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .filter(|a| a.starts_with("comment."))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "comment.added",
+            "comment.added",
+            "comment.resolved",
+            "comment.resolved"
+        ]
     );
 }

@@ -693,6 +693,23 @@ async fn a_returned_contract_is_revised_and_the_versions_compared(app: TestApp) 
     let world = World::build(&app).await;
     let id = id_of(&submitted(&app, &world, &valid_contract("办公用品")).await);
     let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
+    // A 批注 on a clause chosen from the text's own clauses.
+    let (_, page) = reviewer.page(&format!("/contracts/{id}")).await;
+    assert!(
+        page.contains("<option value=\"第一条 标的\">"),
+        "the clauses to comment on: {page}"
+    );
+    let commented = reviewer
+        .submit(
+            &format!("/contracts/{id}/comments"),
+            &[
+                ("clause", "第一条 标的"),
+                ("comment", "规格不明。"),
+                ("suggestion", "复印纸，A4，70克。"),
+            ],
+        )
+        .await;
+    assert_eq!(commented.status(), StatusCode::SEE_OTHER);
     let returned = reviewer
         .submit(
             &format!("/contracts/{id}/transitions/return"),
@@ -710,6 +727,29 @@ async fn a_returned_contract_is_revised_and_the_versions_compared(app: TestApp) 
         page.contains("请补充验收条款。") && page.contains(&format!("/contracts/{id}/edit")),
         "{page}"
     );
+    // The clerk deals with the comment: a rejection needs its reason.
+    let comment_id = page
+        .split("/comments/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("a comment to deal with")
+        .to_owned();
+    let unexplained = clerk
+        .submit(
+            &format!("/contracts/{id}/comments/{comment_id}/resolve"),
+            &[("resolution", "rejected"), ("note", "")],
+        )
+        .await;
+    assert_eq!(unexplained.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let accepted = clerk
+        .submit(
+            &format!("/contracts/{id}/comments/{comment_id}/resolve"),
+            &[("resolution", "accepted")],
+        )
+        .await;
+    assert_eq!(accepted.status(), StatusCode::SEE_OTHER);
+    let (_, page) = clerk.page(&format!("/contracts/{id}")).await;
+    assert!(page.contains("已采纳 Accepted"), "{page}");
     // The opinion that returned it opens the page, each numbered line a paragraph of its own.
     let banner = page
         .split("id=\"returned-opinion\"")

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{AuditEntry, AuditMeta, SubjectKind};
 use crate::domain::{
-    Agency, Attachment, ContractDetail, ContractTransition, ContractVersion, Delegation, DraftFile,
-    ExternalSignatory, Facts, Judgment, JudgmentPayment, Role, User, Waiver,
+    Agency, Attachment, ClauseComment, ContractDetail, ContractTransition, ContractVersion,
+    Delegation, DraftFile, ExternalSignatory, Facts, Judgment, JudgmentPayment, Role, User, Waiver,
 };
 
 impl AuditEntry {
@@ -247,6 +247,43 @@ impl AuditEntry {
             (SubjectKind::Contract, withdrawal.contract_id),
             meta,
             "finding.waiver_withdrawn",
+            data,
+        )
+    }
+
+    /// A reviewer's 批注 on a clause.
+    pub fn comment_added(comment: &ClauseComment) -> Self {
+        let data = json!({
+            "comment_id": comment.id,
+            "body_version": comment.body_version,
+            "clause": comment.clause,
+            "comment": comment.comment,
+            "suggestion": comment.suggestion,
+        });
+        let meta = AuditMeta {
+            actor_id: Some(comment.author_id),
+            at: comment.created_at,
+        };
+        Self::new(
+            (SubjectKind::Contract, comment.contract_id),
+            meta,
+            "comment.added",
+            data,
+        )
+    }
+
+    /// The clerk accepted or rejected a 批注.
+    pub fn comment_resolved(comment: &ClauseComment, meta: AuditMeta) -> Self {
+        let data = json!({
+            "comment_id": comment.id,
+            "clause": comment.clause,
+            "resolution": comment.resolution,
+            "note": comment.resolution_note,
+        });
+        Self::new(
+            (SubjectKind::Contract, comment.contract_id),
+            meta,
+            "comment.resolved",
             data,
         )
     }

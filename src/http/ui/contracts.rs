@@ -17,11 +17,12 @@ use super::session::Session;
 use super::{DoneQuery, PageResult, form_problem, notice_for, render, render_heavy, see_other};
 use crate::domain::{AnswerInput, AnswerKind, MaterialKind, SupplementPoint};
 use crate::domain::{ContractState, FieldErrors, Outcome, Principal, Role};
-use crate::domain::{Finding, approval_conditions};
+use crate::domain::{Finding, Resolution, approval_conditions};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::ApiPath;
 use crate::screening::Report;
+use crate::service::comments::CommentInput;
 use crate::service::overview::ContractOverview;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
 use crate::templates::markdown_to_html;
@@ -200,6 +201,17 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
         .map(|(e, words)| context! { e, words, actor => e.actor_id.as_ref().map(name_of) })
         .collect();
     // A returned contract opens with the opinion that returned it.
+    let comments: Vec<Value> = o
+        .comments
+        .iter()
+        .map(|c| context! { c, resolution_label => c.resolution.map(Resolution::label) })
+        .collect();
+    let clauses: Vec<String> = o
+        .detail
+        .body_markdown
+        .lines()
+        .filter_map(super::diff::clause_heading)
+        .collect();
     let returned = (contract.state == ContractState::RevisionRequested)
         .then(|| {
             let with_opinion = |h: &&Value| h.get_attr("opinion").is_ok_and(|o| !o.is_none());
@@ -224,7 +236,7 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
         findings, findings_total, findings_hidden, checklist, self_check, may_waive, may_edit, may_check,
         open_blocking => o.findings.iter().filter(|f| f.severity == "block" && f.waived_at.is_none()).count(),
         versions => o.versions,
-        history, events, returned,
+        history, events, returned, comments, clauses,
         actions,
         as_deputy,
         may_sign => o.available.iter().any(|a| a.name == "sign"),
@@ -534,6 +546,71 @@ pub async fn waive(
         Ok(_) => see_other(&format!("/contracts/{id}?done=waived")),
         Err(error) => {
             let typed = context! { finding => finding.to_string(), reason };
+            refused(&state, &session, id, error, typed).await
+        }
+    }
+}
+
+pub async fn add_comment(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    form: SessionForm,
+) -> PageResult {
+    let SessionForm { session, fields } = form;
+    let input = CommentInput {
+        clause: fields.get("clause").to_owned(),
+        comment: fields.get("comment").to_owned(),
+        suggestion: fields.optional("suggestion"),
+    };
+    match state
+        .service
+        .add_comment(&session.principal, id, input)
+        .await
+    {
+        Ok(_) => see_other(&format!("/contracts/{id}?done=commented#comments")),
+        Err(error) => {
+            let typed = context! {
+                clause => fields.get("clause"),
+                comment_text => fields.get("comment"),
+                suggestion => fields.get("suggestion"),
+            };
+            refused(&state, &session, id, error, typed).await
+        }
+    }
+}
+
+pub async fn resolve_comment(
+    State(state): State<AppState>,
+    ApiPath((id, comment)): ApiPath<(Uuid, Uuid)>,
+    form: SessionForm,
+) -> PageResult {
+    let SessionForm { session, fields } = form;
+    let resolved = async {
+        let resolution = fields
+            .get("resolution")
+            .parse::<Resolution>()
+            .map_err(|_| {
+                Error::invalid(
+                    "resolution",
+                    "请选择采纳或不采纳 / choose accepted or not followed",
+                )
+            })?;
+        state
+            .service
+            .resolve_comment(
+                &session.principal,
+                id,
+                comment,
+                resolution,
+                fields.optional("note").as_deref(),
+            )
+            .await
+    }
+    .await;
+    match resolved {
+        Ok(_) => see_other(&format!("/contracts/{id}?done=resolved#comments")),
+        Err(error) => {
+            let typed = context! { comment => comment.to_string(), note => fields.get("note") };
             refused(&state, &session, id, error, typed).await
         }
     }

@@ -147,7 +147,7 @@ fn clause_of(lines: &[Line], old: &[&str], new: &[&str]) -> Option<String> {
 }
 
 /// `## 第二条 验收` and `第二条 验收 到货后…` name a clause; other lines do not.
-fn clause_heading(line: &str) -> Option<String> {
+pub(super) fn clause_heading(line: &str) -> Option<String> {
     let trimmed = line.trim();
     if let Some(heading) = trimmed.strip_prefix('#') {
         let heading = heading.trim_start_matches('#').trim();

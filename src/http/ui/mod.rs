@@ -94,6 +94,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/contracts/{id}/findings/{finding}/withdraw-waiver",
             post(contracts::withdraw_waiver),
         )
+        .route("/contracts/{id}/comments", post(contracts::add_comment))
+        .route(
+            "/contracts/{id}/comments/{comment}/resolve",
+            post(contracts::resolve_comment),
+        )
         .route("/contracts/{id}/diff", get(contracts::diff))
         .route("/contracts/{id}/sign", get(contracts::sign_page))
         .route("/contracts/{id}/opinion", get(contracts::opinion_page))
@@ -320,6 +325,8 @@ pub(super) fn notice_for(done: &str) -> Option<&'static str> {
         "waived" => {
             "已经核实排除该问题，理由已记入审计记录。/ Finding waived; the reason is in the audit trail."
         }
+        "commented" => "批注已添加。/ The comment was added.",
+        "resolved" => "已记录对该批注的处理。/ How the comment was dealt with is recorded.",
         "waiver_withdrawn" => {
             "已撤销排除，该问题重新待处理，撤销理由已记入审计记录。/ The exclusion was withdrawn; the finding is open again."
         }

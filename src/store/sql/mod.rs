@@ -6,6 +6,7 @@
 //! never formatted into the text.
 
 mod audit;
+mod comments;
 mod contracts;
 mod delegations;
 mod directory;

@@ -11,7 +11,8 @@ use super::{
     Conn, SqlStore, UP_CTE, audit, documents, idempotency, outbox, scope_cte, scope_params,
     screening, unique_as_duplicate,
 };
-use crate::domain::audit::AuditEntry;
+use crate::domain::ClauseComment;
+use crate::domain::audit::{AuditEntry, AuditMeta};
 use crate::domain::{Contract, ContractState, ContractTransition, Outcome, Visibility};
 use crate::screening::Severity;
 use crate::store::{
@@ -392,6 +393,25 @@ impl ReviewStore for SqlStore {
                 submissions: row.submissions,
             })
             .collect())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %comment.contract_id))]
+    async fn add_comment(&self, comment: &ClauseComment) -> StoreResult<()> {
+        self.insert_comment(comment).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %contract_id))]
+    async fn comments(&self, contract_id: Uuid) -> StoreResult<Vec<ClauseComment>> {
+        self.select_comments(contract_id).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(contract_id = %resolved.contract_id))]
+    async fn resolve_comment(
+        &self,
+        resolved: &ClauseComment,
+        meta: AuditMeta,
+    ) -> StoreResult<bool> {
+        self.update_resolution(resolved, meta).await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
