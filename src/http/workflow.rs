@@ -13,11 +13,12 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::documents::file_download;
-use super::extract::{ApiJson, ApiPath, Auth};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::idempotency::{IdempotencyKey, respond};
 use crate::domain::{AnswerInput, ContractDetail, ContractTransition};
 use crate::error::{Problem, Result};
 use crate::service::history::AuditEventView;
+use crate::service::opinion::LetterLanguage;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -149,6 +150,12 @@ async fn events(
     ))
 }
 
+/// `?lang=zh-en` puts English beside the letter's headings.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LetterQuery {
+    pub lang: Option<String>,
+}
+
 /// The media type of a Word document.
 pub(crate) const DOCX: &str =
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -156,11 +163,12 @@ pub(crate) const DOCX: &str =
 /// The review opinion letter (合法性审查意见书) of the latest decision: Markdown, HTML
 /// (`Accept: text/html`) or a Word `.docx` to print on the office's letterhead.
 #[utoipa::path(get, path = "/contracts/{id}/opinion", tag = "workflow", security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ("lang" = Option<String>, Query, description = "`zh` (the default) or `zh-en`: English beside the headings")),
     responses(
         (status = 200, description = "The letter", content((String = "text/markdown"), (String = "text/html"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contract in view, or no decision yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown `lang`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn opinion(
@@ -168,8 +176,13 @@ async fn opinion(
     auth: Auth,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<LetterQuery>,
 ) -> Result<Response> {
-    let letter = state.service.opinion_letter(&auth.principal, id).await?;
+    let language = LetterLanguage::parse(query.lang.as_deref())?;
+    let letter = state
+        .service
+        .opinion_letter(&auth.principal, id, language)
+        .await?;
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

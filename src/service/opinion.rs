@@ -16,6 +16,31 @@ use crate::office::letter::{self, Block, Letter, Run};
 use crate::templates::markdown_to_html;
 use crate::workflow::calendar::beijing_date;
 
+/// The letter's languages: Chinese, as offices issue it, or with English beside the headings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LetterLanguage {
+    #[default]
+    Chinese,
+    ChineseAndEnglish,
+}
+
+impl LetterLanguage {
+    /// `zh` (or nothing) and `zh-en`.
+    ///
+    /// # Errors
+    /// 422 on `lang` for anything else.
+    pub fn parse(raw: Option<&str>) -> Result<Self> {
+        match raw.map(str::trim) {
+            None | Some("" | "zh") => Ok(LetterLanguage::Chinese),
+            Some("zh-en") => Ok(LetterLanguage::ChineseAndEnglish),
+            Some(_) => Err(Error::invalid(
+                "lang",
+                "须为 zh 或 zh-en / must be zh or zh-en",
+            )),
+        }
+    }
+}
+
 /// The letter in every form it is served in.
 #[derive(Debug, Clone)]
 pub struct OpinionLetter {
@@ -71,6 +96,8 @@ pub struct ReviewLetter {
     pub date: String,
     /// What the approval covers (附注).
     pub note: String,
+    /// English beside the Chinese headings, for a reader who needs it.
+    pub english: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,19 +133,34 @@ impl Service {
     /// # Errors
     /// 404 outside the caller's view, or before any decision.
     #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id, id = %id))]
-    pub async fn opinion_letter(&self, principal: &Principal, id: Uuid) -> Result<OpinionLetter> {
+    pub async fn opinion_letter(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        language: LetterLanguage,
+    ) -> Result<OpinionLetter> {
         let detail = self.get_contract(principal, id).await?;
         let history = self.store.contract_transitions(id).await?;
-        self.letter_for(&detail, &history)
+        self.letter_in(&detail, &history, language)
             .await?
             .ok_or_else(|| Error::not_found("尚无审查结论 / there is no review decision yet"))
     }
 
-    /// The letter of the latest decision in `history`; `None` before any decision.
+    /// The letter of the latest decision in `history`, in Chinese; `None` before any decision.
     pub(super) async fn letter_for(
         &self,
         detail: &ContractDetail,
         history: &[ContractTransition],
+    ) -> Result<Option<OpinionLetter>> {
+        self.letter_in(detail, history, LetterLanguage::Chinese)
+            .await
+    }
+
+    async fn letter_in(
+        &self,
+        detail: &ContractDetail,
+        history: &[ContractTransition],
+        language: LetterLanguage,
     ) -> Result<Option<OpinionLetter>> {
         let Some(decided) = history
             .iter()
@@ -131,9 +173,10 @@ impl Service {
             .iter()
             .rposition(|t| t.is(Outcome::Submitted));
         let round = &history[submitted.map_or(0, |i| i + 1)..=decided];
-        let letter = self
+        let mut letter = self
             .review_letter(detail, decision, submitted.map(|i| &history[i]), round)
             .await?;
+        letter.english = language == LetterLanguage::ChineseAndEnglish;
         let markdown = self.templates.render_opinion(&letter)?;
         let html = format!(
             "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>合法性审查意见书</title></head>\n<body>\n{}</body></html>\n",
@@ -249,6 +292,7 @@ impl Service {
             },
             issuer,
             addressee,
+            english: false,
         })
     }
 
@@ -419,10 +463,19 @@ fn paragraph_label(paragraph: &str) -> Option<usize> {
 }
 
 impl ReviewLetter {
+    /// A heading in Chinese, with English beside it when asked for.
+    fn heading(&self, chinese: &str, english: &str) -> String {
+        if self.english {
+            format!("{chinese} {english}")
+        } else {
+            chinese.to_owned()
+        }
+    }
+
     /// The letter as the Word writer lays it out.
     pub fn as_office_letter(&self) -> Letter {
         let mut blocks = vec![Block::Paragraph(vec![Run::plain(&self.opening)])];
-        blocks.push(Block::Heading("一、基本情况".into()));
+        blocks.push(Block::Heading(self.heading("一、基本情况", "Basic facts")));
         blocks.push(Block::Table {
             header: vec!["项目".into(), "内容".into()],
             rows: self
@@ -431,7 +484,7 @@ impl ReviewLetter {
                 .map(|(label, value)| vec![label.clone(), value.clone()])
                 .collect(),
         });
-        blocks.push(Block::Heading("二、审查发现".into()));
+        blocks.push(Block::Heading(self.heading("二、审查发现", "Findings")));
         if self.findings.is_empty() {
             blocks.push(Block::Paragraph(vec![Run::plain(
                 "经审查，未发现禁止性事项。",
@@ -461,7 +514,7 @@ impl ReviewLetter {
             });
         }
         if !self.supplements.is_empty() {
-            blocks.push(Block::Heading("三、补正情况".into()));
+            blocks.push(Block::Heading(self.heading("三、补正情况", "Supplements")));
             for (i, s) in self.supplements.iter().enumerate() {
                 blocks.push(Block::Numbered {
                     label: format!("{}.", i + 1),
@@ -474,7 +527,9 @@ impl ReviewLetter {
         } else {
             ["四", "五"]
         };
-        blocks.push(Block::Heading(format!("{}、审查意见", next[0])));
+        blocks.push(Block::Heading(
+            self.heading(&format!("{}、审查意见", next[0]), "Opinions"),
+        ));
         for opinion in &self.opinions {
             blocks.push(Block::Paragraph(vec![Run::bold(format!(
                 "{}（{}，{}）：",
@@ -499,7 +554,9 @@ impl ReviewLetter {
                 });
             }
         }
-        blocks.push(Block::Heading(format!("{}、审查结论", next[1])));
+        blocks.push(Block::Heading(
+            self.heading(&format!("{}、审查结论", next[1]), "Conclusion"),
+        ));
         blocks.push(Block::Paragraph(vec![Run::bold(&self.conclusion)]));
         for (i, condition) in self.conditions.iter().enumerate() {
             blocks.push(Block::Numbered {
@@ -510,7 +567,11 @@ impl ReviewLetter {
         Letter {
             issuer: String::new(),
             number: self.number.clone(),
-            title: self.title.clone(),
+            title: if self.english {
+                format!("{}（Legality Review Opinion）", self.title)
+            } else {
+                self.title.clone()
+            },
             addressee: format!("{}：", self.addressee),
             blocks,
             signatures: self.signatures.clone(),

@@ -186,6 +186,30 @@ async fn the_letter_after_lead_review_is_an_office_document_with_both_opinions(a
         markdown.contains("同意审查意见。") && markdown.contains("二、资金来源已落实"),
         "{markdown}"
     );
+    assert!(!markdown.contains("Basic facts"), "Chinese only by default");
+    let bilingual = app
+        .get(
+            &format!("/api/v1/contracts/{id}/opinion?lang=zh-en"),
+            &world.reviewer,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        bilingual.contains("一、基本情况 Basic facts")
+            && bilingual.contains("Legality Review Opinion"),
+        "{bilingual}"
+    );
+    problem(
+        app.get(
+            &format!("/api/v1/contracts/{id}/opinion?lang=fr"),
+            &world.reviewer,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     let events: Value = app
         .get(&format!("/api/v1/contracts/{id}/events"), &world.reviewer)
         .await

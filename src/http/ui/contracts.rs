@@ -21,8 +21,10 @@ use crate::domain::{Finding, Resolution, approval_conditions};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::extract::ApiPath;
+use crate::http::workflow::LetterQuery;
 use crate::screening::Report;
 use crate::service::comments::CommentInput;
+use crate::service::opinion::LetterLanguage;
 use crate::service::overview::ContractOverview;
 use crate::service::transitions::{AvailableTransition, TransitionRequest};
 use crate::templates::markdown_to_html;
@@ -684,8 +686,13 @@ pub async fn opinion_page(
     State(state): State<AppState>,
     session: Session,
     ApiPath(id): ApiPath<Uuid>,
+    Query(query): Query<LetterQuery>,
 ) -> PageResult {
-    let letter = state.service.opinion_letter(&session.principal, id).await?;
+    let language = LetterLanguage::parse(query.lang.as_deref())?;
+    let letter = state
+        .service
+        .opinion_letter(&session.principal, id, language)
+        .await?;
     Ok(axum::response::Html(letter.html).into_response())
 }
 
@@ -694,8 +701,13 @@ pub async fn opinion_docx(
     State(state): State<AppState>,
     session: Session,
     ApiPath(id): ApiPath<Uuid>,
+    Query(query): Query<LetterQuery>,
 ) -> PageResult {
-    let letter = state.service.opinion_letter(&session.principal, id).await?;
+    let language = LetterLanguage::parse(query.lang.as_deref())?;
+    let letter = state
+        .service
+        .opinion_letter(&session.principal, id, language)
+        .await?;
     Ok(crate::http::documents::file_download(
         letter.docx()?,
         &letter.file_name(),
