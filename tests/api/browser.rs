@@ -284,24 +284,22 @@ async fn print_the_letter_after_lead_review(walk: &Walk<'_>, app: &TestApp, worl
     walk.sign_in("reviewer@city.gov.cn").await;
     walk.open(&format!("/contracts/{id}")).await;
     walk.type_into(
-        "opinion-approve",
+        "decision-opinion",
         "一、付款条款合规。\n二、资金来源已落实。",
     )
     .await;
-    walk.type_into("conditions-approve", "签订前取得财政部门资金确认函")
+    walk.type_into("decision-conditions", "签订前取得财政部门资金确认函")
         .await;
-    walk.tick("confirm-approve").await;
-    walk.click("form[action$='/transitions/approve'] button")
-        .await;
+    walk.tick("decision-confirm").await;
+    walk.click("#decide-approve").await;
     assert!(walk.source().await.contains("负责人复核"));
     walk.sign_out().await;
 
     walk.sign_in("lead@city.gov.cn").await;
     walk.open(&format!("/contracts/{id}")).await;
-    walk.type_into("opinion-approve", "同意审查意见。").await;
-    walk.tick("confirm-approve").await;
-    walk.click("form[action$='/transitions/approve'] button")
-        .await;
+    walk.type_into("decision-opinion", "同意审查意见。").await;
+    walk.tick("decision-confirm").await;
+    walk.click("#decide-approve").await;
     assert!(walk.source().await.contains("已作出审查通过的决定"));
     walk.shoot("22-letter-after-lead-review").await;
 
@@ -489,12 +487,11 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
     walk.shoot("05-review").await;
     // 退回补正: two points; the deadline stops.
     walk.type_into(
-        "points-request_materials",
+        "decision-points",
         "请删除第三条中由乙方垫资的约定\n请补充资金来源证明的批复文号",
     )
     .await;
-    walk.click("form[action$='/transitions/request_materials'] button")
-        .await;
+    walk.click("#decide-request_materials").await;
     assert!(walk.source().await.contains("已退回补正"));
     walk.sign_out().await;
 
@@ -553,11 +550,10 @@ async fn walk_the_lifecycle(driver: &Driver, app: TestApp, backend: &str) {
         .expect("type the reason");
     walk.click("form[action*='/waive'] button").await;
     assert!(walk.source().await.contains("已经核实排除该问题"));
-    walk.type_into("opinion-approve", "经审查，同意签订。")
+    walk.type_into("decision-opinion", "经审查，同意签订。")
         .await;
-    walk.tick("confirm-approve").await;
-    walk.click("form[action$='/transitions/approve'] button")
-        .await;
+    walk.tick("decision-confirm").await;
+    walk.click("#decide-approve").await;
     let approved = walk.source().await;
     assert!(approved.contains("已作出审查通过的决定"), "approved");
     assert!(

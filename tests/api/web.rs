@@ -1738,7 +1738,20 @@ async fn a_decision_names_the_state_it_reached_and_conditions_reach_the_signator
     // The reviewer's approval sends it to the lead: the notice says so, not "approved".
     let reviewer = Browser::signed_in(&app, "reviewer@city.gov.cn").await;
     let (_, page) = reviewer.page(&format!("/contracts/{id}")).await;
-    assert!(page.contains("id=\"conditions-approve\""), "{page}");
+    assert!(page.contains("id=\"decision-conditions\""), "{page}");
+    assert_eq!(
+        page.matches("name=\"opinion\"").count(),
+        1,
+        "one opinion editor for every decision"
+    );
+    for action in ["approve", "return", "request_materials", "reject"] {
+        assert!(
+            page.contains(&format!(
+                "formaction=\"/contracts/{id}/transitions/{action}\""
+            )),
+            "{action} sends the one editor"
+        );
+    }
     let version = input_value(&page, "expected_version").unwrap();
     let unconfirmed = reviewer
         .submit(

@@ -176,11 +176,14 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
         .iter()
         .filter(|p| p.answered_at.is_none())
         .collect();
-    let actions = action_forms(&o.available, !open_points.is_empty());
+    let (decisions, actions) = action_forms(&o.available, !open_points.is_empty());
     let as_deputy: Vec<Value> = o
         .as_deputy
         .iter()
-        .map(|d| context! { delegator_id => d.delegator_id, delegator => d.delegator, actions => action_forms(&d.available, false) })
+        .map(|d| {
+            let (decisions, actions) = action_forms(&d.available, false);
+            context! { delegator_id => d.delegator_id, delegator => d.delegator, decisions, actions }
+        })
         .collect();
     let name_of = |id: &Uuid| o.people.get(id).cloned().unwrap_or_else(|| id.to_string());
     let history: Vec<Value> = o
@@ -239,7 +242,7 @@ fn overview_context(principal: &Principal, o: ContractOverview, report: Option<R
         open_blocking => o.findings.iter().filter(|f| f.severity == "block" && f.waived_at.is_none()).count(),
         versions => o.versions,
         history, events, returned, comments, clauses,
-        actions,
+        decisions, actions,
         as_deputy,
         may_sign => o.available.iter().any(|a| a.name == "sign"),
         opinion => o.opinion.as_deref().map(markdown_to_html),
@@ -303,25 +306,34 @@ fn supplement_requests(points: &[SupplementPoint]) -> Vec<Value> {
         .collect()
 }
 
-/// The forms of the transitions one may fire, each saying what it needs: an opinion, the points
-/// of a 补正 request, or the answers to open points.
-fn action_forms(available: &[AvailableTransition], points_open: bool) -> Vec<Value> {
+/// The transitions one may fire, each saying what it needs: the decisions that take an opinion
+/// or 补正 points (approve, return, 补正, reject), which share one opinion editor, and the other actions
+/// (submit with the answers to open points, withdraw), each a form of its own.
+fn action_forms(available: &[AvailableTransition], points_open: bool) -> (Value, Vec<Value>) {
     let needs = |a: &AvailableTransition, input: &str| a.requires.iter().any(|r| r == input);
-    available
+    let view = |a: &AvailableTransition| {
+        context! {
+            name => a.name, label => a.label,
+            answers => needs(a, "answers") && points_open,
+            tone => action_tone(&a.name),
+        }
+    };
+    let (deciding, others): (Vec<&AvailableTransition>, Vec<&AvailableTransition>) = available
         .iter()
         .filter(|a| a.name != "sign") // signing happens on the signatory's page
-        .map(|a| {
-            context! {
-                name => a.name, label => a.label,
-                opinion => needs(a, "opinion"),
-                points => needs(a, "points"),
-                answers => needs(a, "answers") && points_open,
-                conditions => a.name == "approve",
-                tone => action_tone(&a.name),
-                decisive => is_decisive(&a.name),
-            }
-        })
-        .collect()
+        .partition(|a| needs(a, "opinion") || needs(a, "points"));
+    let decisions = (!deciding.is_empty()).then(|| {
+        context! {
+            buttons => deciding.iter().map(|a| view(a)).collect::<Vec<_>>(),
+            points => deciding.iter().any(|a| needs(a, "points")),
+            conditions => deciding.iter().any(|a| a.name == "approve"),
+            confirm => deciding.iter().any(|a| is_decisive(&a.name)),
+        }
+    });
+    (
+        Value::from_serialize(decisions),
+        others.into_iter().map(view).collect(),
+    )
 }
 
 /// How an action's button looks: approval stands out, sending back is secondary, refusing and
@@ -457,6 +469,8 @@ pub async fn fire(
             let action = format!("{name}{}", fields.get("on_behalf_of").trim());
             let typed = context! {
                 action,
+                // The decision editor is refilled whichever of its buttons was pressed.
+                editor => fields.names().any(|n| n == "opinion").then(|| fields.get("on_behalf_of").trim().to_owned()),
                 opinion => fields.get("opinion"),
                 points => fields.get("points"),
                 conditions => fields.get("conditions"),
