@@ -244,7 +244,20 @@ async fn list_attachments(
 #[utoipa::path(get, path = "/contracts/{id}/attachments/{attachment_id}", tag = "contracts", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The file, as a download", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, as a download, with the type read from its bytes", content(
+            (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+            (Vec<u8> = "application/zip"),
+            (Vec<u8> = "image/png"),
+            (Vec<u8> = "image/jpeg"),
+            (Vec<u8> = "image/gif"),
+            (Vec<u8> = "image/tiff"),
+            (Vec<u8> = "application/x-ole-storage"),
+            (Vec<u8> = "text/plain"),
+            (Vec<u8> = "application/octet-stream"),
+        )),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contract or material in the caller's view", body = Problem, content_type = "application/problem+json"),
     )
@@ -292,7 +305,11 @@ async fn remove_attachment(
 #[utoipa::path(get, path = "/contracts/{id}/draft", tag = "contracts", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The original file, as a download", content_type = "application/octet-stream"),
+        (status = 200, description = "The original file, as a download", content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "text/plain"),
+        )),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such contract in view, or its body was typed", body = Problem, content_type = "application/problem+json"),
     )

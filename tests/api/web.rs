@@ -1814,6 +1814,14 @@ async fn a_decision_names_the_state_it_reached_and_conditions_reach_the_signator
     assert_eq!(approved.status(), StatusCode::SEE_OTHER);
     let (_, page) = lead.page(&location(&approved)).await;
     assert!(page.contains("已作出审查通过的决定"), "{page}");
+    let number = app.contract(&world.submitter_a, &id).await["opinion_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        page.contains("审查意见书文号") && page.contains(&number),
+        "the page names the letter's number: {page}"
+    );
     let docx = lead.get(&format!("/contracts/{id}/opinion.docx")).await;
     assert_eq!(docx.status(), StatusCode::OK);
     let text = crate::review::docx_paragraphs(&docx.bytes().await.unwrap()).join("\n");
