@@ -35,18 +35,7 @@ impl Service {
     #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn waiting_count(&self, principal: &Principal) -> Result<i64> {
         let visibility = principal.visibility();
-        let workflow = self.current_workflow();
-        let deciding: Vec<ContractState> = workflow
-            .states
-            .values()
-            .map(|s| s.state)
-            .filter(|stage| {
-                workflow
-                    .deciders(*stage)
-                    .iter()
-                    .any(|role| principal.has(*role))
-            })
-            .collect();
+        let deciding = self.current_workflow().stages_decided_by(&principal.roles);
         let mut waiting = self
             .store
             .count_waiting(visibility, &deciding, None)

@@ -208,18 +208,7 @@ impl Service {
     }
 
     async fn queue_of(&self, principal: &Principal) -> Result<Vec<QueueItem>> {
-        let workflow = self.current_workflow();
-        let stages: Vec<ContractState> = workflow
-            .states
-            .values()
-            .map(|s| s.state)
-            .filter(|stage| {
-                workflow
-                    .deciders(*stage)
-                    .iter()
-                    .any(|role| principal.has(*role))
-            })
-            .collect();
+        let stages = self.current_workflow().stages_decided_by(&principal.roles);
         let contracts = self
             .store
             .review_queue(principal.visibility(), &stages, QUEUE_LIMIT)

@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::condition::{Condition, sample_space};
 pub use crate::domain::Outcome;
-use crate::domain::{ContractState, ContractType, MaterialKind, Role};
+use crate::domain::{ContractState, ContractType, MaterialKind, Role, Roles};
 
 /// Something a transition checks beyond the actor's role.
 #[derive(
@@ -154,6 +154,15 @@ impl Definition {
             .map_or(name, |t| t.label.as_str());
         let state = |s: ContractState| self.state(s).map_or(s.as_str(), |d| d.label.as_str());
         format!("{action}：{} → {}", state(from), state(to))
+    }
+
+    /// The review stages where someone holding `roles` decides: a reviewer's queue.
+    pub fn stages_decided_by(&self, roles: &Roles) -> Vec<ContractState> {
+        self.states
+            .values()
+            .map(|s| s.state)
+            .filter(|stage| self.deciders(*stage).iter().any(|role| roles.has(*role)))
+            .collect()
     }
 
     /// The roles that decide in `state`: those of its transitions that require an opinion.
